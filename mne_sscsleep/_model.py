@@ -1,0 +1,264 @@
+"""SSC-SleepNet modules: an SE-ResNet branch, a CNN-LSTM branch and their fusion.
+
+Plain ``torch.nn.Module`` classes with no scikit-learn in sight. Shapes use ``B`` for the batch,
+``T = round(30 * sfreq)`` for samples per epoch and ``D`` for ``embedding_dim``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._epochs import DEFAULT_SFREQ, EPOCH_DURATION, STAGES
+
+N_STAGES = len(STAGES)
+
+
+class SqueezeExcitation(nn.Module):
+    """Channel attention (Hu et al., 2018): ``x * sigmoid(W2 relu(W1 mean_t(x)))``.
+
+    Parameters
+    ----------
+    n_channels : int
+        Channels ``C`` of the input ``(B, C, L)``.
+    reduction : int
+        Bottleneck ratio of the two fully connected layers.
+    """
+
+    def __init__(self, n_channels, reduction=8):
+        super().__init__()
+        hidden = max(n_channels // reduction, 4)
+        self.fc1 = nn.Linear(n_channels, hidden)
+        self.fc2 = nn.Linear(hidden, n_channels)
+
+    def forward(self, x):
+        """Reweight channels; ``(B, C, L) -> (B, C, L)``."""
+        scale = torch.sigmoid(self.fc2(F.relu(self.fc1(x.mean(dim=-1)))))
+        return x * scale.unsqueeze(-1)
+
+
+class SEResidualBlock(nn.Module):
+    """Two 1-D convolutions with batch norm, squeeze-and-excitation and a shortcut.
+
+    ``(B, C_in, L) -> (B, C_out, ceil(L / stride))``.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size=7, stride=1, reduction=8):
+        super().__init__()
+        padding = kernel_size // 2
+        self.conv1 = nn.Conv1d(in_channels, out_channels, kernel_size, stride, padding, bias=False)
+        self.bn1 = nn.BatchNorm1d(out_channels)
+        self.conv2 = nn.Conv1d(out_channels, out_channels, kernel_size, 1, padding, bias=False)
+        self.bn2 = nn.BatchNorm1d(out_channels)
+        self.se = SqueezeExcitation(out_channels, reduction)
+        self.shortcut = nn.Identity()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv1d(in_channels, out_channels, 1, stride, bias=False),
+                nn.BatchNorm1d(out_channels),
+            )
+
+    def forward(self, x):
+        """Residual SE block; see the class docstring for shapes."""
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.se(self.bn2(self.conv2(out)))
+        return F.relu(out + self.shortcut(x))
+
+
+def _conv_bn_relu(in_channels, out_channels, kernel_size, stride):
+    return nn.Sequential(
+        nn.Conv1d(in_channels, out_channels, kernel_size, stride, kernel_size // 2, bias=False),
+        nn.BatchNorm1d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class SEResNetBranch(nn.Module):
+    """SE-ResNet branch: conv stem, residual SE blocks, global average pooling, projection.
+
+    The stem's kernel spans 0.5 s and strides 1/16 s (DeepSleepNet's small filter), so the blocks
+    work on ~8 ms resolution features; each block after the first halves the length.
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling rate (Hz); sets the stem's kernel and stride.
+    channels : tuple of int
+        Output channels of the residual blocks.
+    embedding_dim : int
+        Size ``D`` of the latent vector.
+
+    Shapes
+    ------
+    ``(B, 1, T) -> (B, D)``.
+    """
+
+    def __init__(self, sfreq=DEFAULT_SFREQ, channels=(16, 32, 64), embedding_dim=64):
+        super().__init__()
+        stem_kernel = max(int(round(sfreq / 2)), 3)
+        stem_stride = max(int(round(sfreq / 16)), 1)
+        self.stem = nn.Sequential(
+            _conv_bn_relu(1, channels[0], stem_kernel, stem_stride), nn.MaxPool1d(4)
+        )
+        blocks, in_channels = [], channels[0]
+        for index, out_channels in enumerate(channels):
+            stride = 1 if index == 0 else 2
+            blocks.append(SEResidualBlock(in_channels, out_channels, stride=stride))
+            in_channels = out_channels
+        self.blocks = nn.Sequential(*blocks)
+        self.project = nn.Linear(in_channels, embedding_dim)
+
+    def forward(self, x):
+        """Latent vector of each epoch; ``(B, 1, T) -> (B, D)``."""
+        features = self.blocks(self.stem(x))
+        return self.project(features.mean(dim=-1))
+
+
+class CNNLSTMBranch(nn.Module):
+    """CNN-LSTM branch: small- and large-kernel conv paths, then a bidirectional LSTM.
+
+    The small-kernel path (0.5-s kernel) captures waveforms such as spindles and K-complexes,
+    the large-kernel path (4-s kernel) the frequency content (DeepSleepNet's two filters). Both
+    are pooled to ``n_steps`` time steps, stacked along channels and read by a bidirectional LSTM;
+    the last states of both directions give the latent vector.
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling rate (Hz); sets kernels and strides.
+    n_filters : int
+        Channels of each conv path.
+    lstm_hidden : int
+        Hidden size of each LSTM direction.
+    n_steps : int
+        Length of the feature sequence read by the LSTM.
+    embedding_dim : int
+        Size ``D`` of the latent vector.
+
+    Shapes
+    ------
+    ``(B, 1, T) -> (B, D)``; internally ``(B, 2 * n_filters, n_steps)`` into the LSTM.
+    """
+
+    def __init__(
+        self, sfreq=DEFAULT_SFREQ, n_filters=32, lstm_hidden=32, n_steps=16, embedding_dim=64
+    ):
+        super().__init__()
+        small_kernel, small_stride = max(int(round(sfreq / 2)), 3), max(int(round(sfreq / 16)), 1)
+        large_kernel, large_stride = max(int(round(4 * sfreq)), 3), max(int(round(sfreq / 2)), 1)
+        self.small = nn.Sequential(
+            _conv_bn_relu(1, n_filters, small_kernel, small_stride),
+            nn.MaxPool1d(8),
+            _conv_bn_relu(n_filters, n_filters, 7, 1),
+            nn.AdaptiveAvgPool1d(n_steps),
+        )
+        self.large = nn.Sequential(
+            _conv_bn_relu(1, n_filters, large_kernel, large_stride),
+            nn.MaxPool1d(2),
+            _conv_bn_relu(n_filters, n_filters, 5, 1),
+            nn.AdaptiveAvgPool1d(n_steps),
+        )
+        self.lstm = nn.LSTM(2 * n_filters, lstm_hidden, batch_first=True, bidirectional=True)
+        self.project = nn.Linear(2 * lstm_hidden, embedding_dim)
+
+    def forward(self, x):
+        """Latent vector of each epoch; ``(B, 1, T) -> (B, D)``."""
+        sequence = torch.cat([self.small(x), self.large(x)], dim=1).transpose(1, 2)
+        _, (hidden, _) = self.lstm(sequence)  # hidden: (2, B, lstm_hidden)
+        return self.project(torch.cat([hidden[0], hidden[1]], dim=1))
+
+
+class SSCSleepNet(nn.Module):
+    """Pseudo-Siamese SSC-SleepNet: two branches that share no weights, fused into 5 logits.
+
+    The input is first standardised by a batch-norm layer without affine parameters (its running
+    mean and variance are learnt from the training data and kept with the weights), so the
+    network sees unit-scale EEG whatever the recording's gain.
+
+    ``forward`` takes a batch of *single* epochs, so prediction needs no pairs. During training,
+    the pair iterator (:class:`mne_sscsleep.PairLoader`) interleaves the two epochs of each pair
+    in the batch, and :class:`mne_sscsleep.AdaptiveLoss` compares the branch embeddings returned
+    beside the logits.
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling rate (Hz). Input length is ``round(30 * sfreq)`` samples.
+    n_classes : int
+        Number of outputs (the 5 stages W, N1, N2, N3, R).
+    embedding_dim : int
+        Size ``D`` of each branch's latent vector (the space of the contrastive loss).
+    se_channels : tuple of int
+        Channels of the SE-ResNet blocks.
+    cnn_filters : int
+        Channels of each CNN-LSTM conv path.
+    lstm_hidden : int
+        Hidden size of each LSTM direction.
+    dropout : float
+        Dropout before the fusion head.
+    branches : ``'both'`` | ``'se_resnet'`` | ``'cnn_lstm'``
+        Which branches feed the head (single-branch variants exist for ablations).
+
+    Shapes
+    ------
+    ``forward``: ``(B, 1, T) -> (logits (B, n_classes), z_se (B, D), z_lstm (B, D))``; an
+    embedding of a branch that is switched off is returned as None.
+
+    Examples
+    --------
+    >>> net = SSCSleepNet()
+    >>> logits, z_se, z_lstm = net(torch.randn(4, 1, 3000))
+    >>> tuple(logits.shape), tuple(z_se.shape), tuple(z_lstm.shape)
+    ((4, 5), (4, 64), (4, 64))
+    """
+
+    def __init__(
+        self,
+        sfreq=DEFAULT_SFREQ,
+        n_classes=N_STAGES,
+        embedding_dim=64,
+        se_channels=(16, 32, 64),
+        cnn_filters=32,
+        lstm_hidden=32,
+        dropout=0.25,
+        branches="both",
+    ):
+        super().__init__()
+        if branches not in ("both", "se_resnet", "cnn_lstm"):
+            raise ValueError(
+                f"branches must be 'both', 'se_resnet' or 'cnn_lstm', got {branches!r}."
+            )
+        self.n_times = int(round(sfreq * EPOCH_DURATION))
+        self.input_norm = nn.BatchNorm1d(1, affine=False)
+        self.se_resnet = (
+            SEResNetBranch(sfreq, tuple(se_channels), embedding_dim)
+            if branches in ("both", "se_resnet")
+            else None
+        )
+        self.cnn_lstm = (
+            CNNLSTMBranch(sfreq, cnn_filters, lstm_hidden, embedding_dim=embedding_dim)
+            if branches in ("both", "cnn_lstm")
+            else None
+        )
+        n_fused = embedding_dim * (2 if branches == "both" else 1)
+        self.head = nn.Sequential(
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(n_fused, embedding_dim),
+            nn.ReLU(),
+            nn.Linear(embedding_dim, n_classes),
+        )
+
+    def forward(self, x):
+        """Logits and branch embeddings of single epochs; see the class docstring."""
+        if x.ndim != 3 or x.shape[1] != 1 or x.shape[2] != self.n_times:
+            raise ValueError(
+                f"SSCSleepNet expects input of shape (batch, 1, {self.n_times}), got "
+                f"{tuple(x.shape)}."
+            )
+        x = self.input_norm(x)
+        z_se = self.se_resnet(x) if self.se_resnet is not None else None
+        z_lstm = self.cnn_lstm(x) if self.cnn_lstm is not None else None
+        fused = torch.cat([z for z in (z_se, z_lstm) if z is not None], dim=1)
+        return self.head(fused), z_se, z_lstm
