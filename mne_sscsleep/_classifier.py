@@ -337,7 +337,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
         y_pred : ndarray, shape (n_epochs,)
             Values from ``classes_``.
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)  # checks that the model is fitted
+        return self.classes_[proba.argmax(axis=1)]
 
     @property
     def classes_(self):
@@ -356,15 +357,15 @@ class SSCSleepClassifier(NeuralNetClassifier):
         """Store the user's label for each stage seen in training (fitted state)."""
         counts = np.bincount(stages, minlength=len(STAGES))
         present = np.flatnonzero(counts)
-        if len(present) < 2:
-            raise ValueError(
-                f"The training data hold a single stage ({STAGES[present[0]]}); a sleep stager "
-                "needs at least two, and normally all five (W, N1, N2, N3, R)."
-            )
         if len(stages) < MIN_TRAINING_EPOCHS:
             raise ValueError(
                 f"Got {len(stages)} training epochs; SSCSleepClassifier needs at least "
                 f"{MIN_TRAINING_EPOCHS} (a whole night has ~1000)."
+            )
+        if len(present) < 2:
+            raise ValueError(
+                f"The training data hold a single stage ({STAGES[present[0]]}); a sleep stager "
+                "needs at least two, and normally all five (W, N1, N2, N3, R)."
             )
         missing = [STAGES[stage] for stage in range(len(STAGES)) if counts[stage] == 0]
         if missing:

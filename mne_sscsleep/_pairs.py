@@ -114,6 +114,10 @@ class PairLoader:
         Accepted for compatibility with skorch's DataLoader arguments; pairs are always random.
     drop_last : bool
         Drop a last batch smaller than ``batch_size`` (BatchNorm dislikes tiny batches).
+    gain_jitter : float
+        Standard deviation of a random log-gain applied to each training epoch
+        (``x * exp(N(0, gain_jitter**2))``): amplitude varies between subjects and amplifiers,
+        and this keeps the model from relying on absolute amplitude alone. 0 disables it.
 
     Yields
     ------
@@ -131,6 +135,7 @@ class PairLoader:
         random_state=None,
         shuffle=True,
         drop_last=False,
+        gain_jitter=0.0,
     ):
         if not 0.0 <= same_stage <= 1.0:
             raise ValueError(f"same_stage must be in [0, 1], got {same_stage}.")
@@ -146,6 +151,7 @@ class PairLoader:
         self.n_pairs = int(n_pairs) if n_pairs else (len(self.indices) + 1) // 2
         self.rng = np.random.default_rng(random_state)
         self.drop_last = drop_last
+        self.gain_jitter = float(gain_jitter)
 
     def __len__(self):
         full, rest = divmod(self.n_pairs, self.batch_size)
@@ -169,6 +175,9 @@ class PairLoader:
             order = np.argsort(batch, kind="stable")
             X = np.empty((len(batch),) + self.X.shape[1:], dtype=self.X.dtype)
             X[order] = self.X[batch[order]]
+            if self.gain_jitter:
+                gains = np.exp(self.rng.normal(0.0, self.gain_jitter, len(batch)))
+                X *= gains.astype(X.dtype).reshape((-1,) + (1,) * (X.ndim - 1))
             yield torch.from_numpy(X), torch.as_tensor(self.y[batch], dtype=torch.int64)
 
 

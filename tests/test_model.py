@@ -1,0 +1,58 @@
+import pytest
+import torch
+
+from mne_sscsleep import CNNLSTMBranch, SEResNetBranch, SSCSleepNet
+
+
+@pytest.mark.parametrize("sfreq", [100.0, 128.0])
+def test_shapes_follow_sfreq(sfreq):
+    n_times = int(30 * sfreq)
+    net = SSCSleepNet(sfreq=sfreq, embedding_dim=16).eval()
+    logits, z_se, z_lstm = net(torch.randn(3, 1, n_times))
+    assert logits.shape == (3, 5) and z_se.shape == (3, 16) and z_lstm.shape == (3, 16)
+    assert SEResNetBranch(sfreq)(torch.randn(2, 1, n_times)).shape == (2, 64)
+    assert CNNLSTMBranch(sfreq, embedding_dim=8)(torch.randn(2, 1, n_times)).shape == (2, 8)
+
+
+def test_wrong_input_shape_is_a_clear_error():
+    with pytest.raises(
+        ValueError, match=r"expects input of shape \(batch, 1, 3000\), got \(2, 1, 2000\)"
+    ):
+        SSCSleepNet()(torch.randn(2, 1, 2000))
+
+
+def test_branches_do_not_share_weights_and_both_receive_gradients():
+    torch.manual_seed(0)
+    net = SSCSleepNet()
+    se_params = {id(p) for p in net.se_resnet.parameters()}
+    assert se_params.isdisjoint(id(p) for p in net.cnn_lstm.parameters())
+    logits, z_se, z_lstm = net(torch.randn(8, 1, 3000))
+    (logits.logsumexp(1).mean() + z_se.sum() * 0 + z_lstm.sum() * 0).backward()
+    for branch in (net.se_resnet, net.cnn_lstm):
+        grads = [p.grad for p in branch.parameters()]
+        assert all(g is not None for g in grads)
+        assert sum(float(g.abs().sum()) for g in grads) > 0
+    assert net.cnn_lstm.lstm.weight_ih_l0.grad.abs().sum() > 0
+    assert net.se_resnet.blocks[0].se.fc1.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("branches", ["se_resnet", "cnn_lstm"])
+def test_single_branch_variants(branches):
+    logits, z_se, z_lstm = SSCSleepNet(branches=branches).eval()(torch.randn(2, 1, 3000))
+    assert logits.shape == (2, 5)
+    assert (z_se is None) == (branches == "cnn_lstm") and (z_lstm is None) == (
+        branches == "se_resnet"
+    )
+    with pytest.raises(ValueError, match="branches must be"):
+        SSCSleepNet(branches="siamese")
+
+
+def test_input_normalisation_makes_the_net_gain_invariant_in_eval():
+    torch.manual_seed(0)
+    net = SSCSleepNet()
+    x = torch.randn(64, 1, 3000) * 30
+    net.train()
+    for _ in range(50):  # let the running statistics converge
+        net(x)
+    net.eval()
+    assert abs(float(net.input_norm.running_var) - 900) / 900 < 0.1
