@@ -7,6 +7,8 @@ same training subjects and scores the held-out subjects:
 - ``ce_only``: plain cross-entropy (no class weights, focal, contrastive or N1 adaptation);
 - ``no_contrastive``: the adaptive loss without the contrastive term;
 - ``no_n1_adaptation``: the adaptive loss with a fixed N1 penalty (gain 0);
+- ``no_augmentation``: without the gain jitter and time stretch of the pair loader;
+- ``stretch_0.15``: a wider time stretch (+-15 % instead of +-10 %);
 - ``se_resnet`` / ``cnn_lstm``: a single branch (no contrastive term possible);
 - ``features``: log band powers + random forest (the classical baseline).
 
@@ -46,6 +48,8 @@ VARIANTS = {
     },
     "no_contrastive": {"criterion__contrastive_weight": 0.0},
     "no_n1_adaptation": {"callbacks__n1_adaptation__gain": 0.0},
+    "no_augmentation": {"iterator_train__gain_jitter": 0.0, "iterator_train__time_stretch": 0.0},
+    "stretch_0.15": {"iterator_train__time_stretch": 0.15},
     "se_resnet": {"module__branches": "se_resnet"},
     "cnn_lstm": {"module__branches": "cnn_lstm"},
     "features": None,

@@ -23,6 +23,7 @@ MIN_TRAINING_EPOCHS = 20
 
 
 def _softmax(logits):
+    """Softmax over the last dimension (a module-level function, so estimators pickle)."""
     return torch.softmax(logits, dim=-1)
 
 
@@ -299,6 +300,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             X, y, sfreq=self.sfreq, picks=self.picks, resample=self.resample
         )
         self._learn_labels(labels, stages)
+        self._check_validation_split(stages)
         self.ch_name_ = data.ch_name
         if self.random_state is not None:
             torch.manual_seed(int(self._seed_sequence().generate_state(1)[0]))
@@ -339,6 +341,51 @@ class SSCSleepClassifier(NeuralNetClassifier):
         """
         proba = self.predict_proba(X)  # checks that the model is fitted
         return self.classes_[proba.argmax(axis=1)]
+
+    def save(self, fname):
+        """Save the fitted model to one file (weights, labels, sampling rate, channel, history).
+
+        Parameters
+        ----------
+        fname : str | pathlib.Path
+            Output file, conventionally ``*.sscsleep``.
+
+        Returns
+        -------
+        fname : pathlib.Path
+        """
+        from ._io import save_model
+
+        return save_model(self, fname)
+
+    @classmethod
+    def load(cls, fname, *, device="cpu"):
+        """Load a model saved with :meth:`save`, checking that the file is compatible.
+
+        Parameters
+        ----------
+        fname : str | pathlib.Path
+            The model file.
+        device : str
+            ``'cpu'`` or ``'cuda'``.
+
+        Returns
+        -------
+        clf : SSCSleepClassifier
+        """
+        from ._io import load_model
+
+        return load_model(fname, device=device)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.three_d_array = True
+        tags.input_tags.allow_nan = False
+        tags.target_tags.required = False  # mne.Epochs carry their labels
+        tags.classifier_tags.multi_class = True
+        tags.non_deterministic = self.random_state is None
+        return tags
 
     @property
     def classes_(self):
@@ -385,6 +432,21 @@ class SSCSleepClassifier(NeuralNetClassifier):
         self.classes_user_ = np.asarray(user_labels)
         self.stages_ = tuple(STAGES[stage] for stage in present)
         self.class_counts_ = counts
+
+    def _check_validation_split(self, stages):
+        split = self.train_split
+        if not isinstance(split, ValidSplit) or not split.stratified:
+            return
+        counts = np.bincount(stages)
+        counts = counts[counts > 0]
+        n_valid = split.cv if split.cv >= 1 else int(np.ceil(split.cv * len(stages)))
+        if isinstance(split.cv, float) and (counts.min() < 2 or n_valid < len(counts)):
+            raise ValueError(
+                f"The stratified validation split ({split.cv:g} of {len(stages)} epochs) needs "
+                f"at least {len(counts)} validation epochs and two epochs of every stage (the "
+                f"rarest has {counts.min()}). Train on more epochs, or pass train_split=None "
+                "to train without validation (and without early stopping)."
+            )
 
     def _present_stages(self):
         return [STAGES.index(stage) for stage in self.stages_]

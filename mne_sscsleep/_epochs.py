@@ -99,6 +99,8 @@ def stage_indices(y, *, name="y") -> np.ndarray:
             f"{name} must be one label per epoch (1-D), got an array of shape {y.shape}. "
             "Flatten it or pass one column of labels."
         )
+    if y.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} holds complex numbers.")
     if y.dtype.kind == "b":
         raise TypeError(f"{name} holds booleans; sleep stages are strings or integers 0..4.")
     if y.dtype.kind in "iu":
@@ -106,8 +108,8 @@ def stage_indices(y, *, name="y") -> np.ndarray:
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
             raise ValueError(
-                f"{name} holds non-integer numbers; sleep stages are strings such as 'N1' "
-                "or integers 0..4 (W, N1, N2, N3, R)."
+                f"Unknown label type: {name} holds non-integer (continuous) numbers; sleep "
+                "stages are strings such as 'N1' or integers 0..4 (W, N1, N2, N3, R)."
             )
         return _integer_stage_indices(y.astype(np.int64), name)
     kinds = {type(label) for label in y.tolist()}
@@ -221,6 +223,7 @@ def check_epochs(
         raise ValueError(f"on_flat must be 'raise', 'warn' or 'ignore', got {on_flat!r}.")
     import mne
 
+    X = merge_epochs_list(X)
     if isinstance(X, mne.BaseEpochs):
         data, ch_name = _data_from_mne(X, sfreq=sfreq, picks=picks, resample=resample)
     elif isinstance(X, mne.io.BaseRaw):
@@ -233,7 +236,13 @@ def check_epochs(
         data, ch_name = _data_from_array(X, picks=picks), None
     n_epochs, _, n_times = data.shape
     if n_epochs == 0:
-        raise ValueError("Got no epochs (empty input); pass at least one 30-s epoch.")
+        raise ValueError("Got 0 sample(s) (no epochs, empty input); pass at least one 30-s epoch.")
+    if n_times == 0:
+        raise ValueError(
+            f"Found epochs with 0 feature(s) (shape=({n_epochs}, 0)) while a minimum of 1 is "
+            "required: pass 30-s epochs of EEG."
+        )
+    _check_finite(data)
     expected = int(round(sfreq * epoch_duration))
     if n_times == expected + 1:
         # mne.Epochs(..., tmin=0, tmax=30) keeps both end points; drop the extra sample.
@@ -252,6 +261,50 @@ def check_epochs(
             "resample=True."
         )
     return EpochsData(_checked_microvolts(data, on_flat), ch_name, float(sfreq))
+
+
+def merge_epochs_list(X):
+    """Merge a list of ``mne.Epochs`` into one ``EpochsArray``; anything else passes through.
+
+    scikit-learn's cross-validation indexes objects without a ``shape`` (such as ``mne.Epochs``)
+    into a *list* of one-epoch ``Epochs``; this turns such a list back into one object.
+
+    Parameters
+    ----------
+    X : object
+        Typically a list of ``mne.Epochs`` with the same channels and sampling rate.
+
+    Returns
+    -------
+    X : mne.EpochsArray | object
+    """
+    import mne
+
+    if not isinstance(X, (list, tuple)) or not X:
+        return X
+    if not all(isinstance(item, mne.BaseEpochs) for item in X):
+        return X
+    first = X[0]
+    event_id = {}
+    for item in X:
+        if item.ch_names != first.ch_names or item.info["sfreq"] != first.info["sfreq"]:
+            raise ValueError(
+                "The list of epochs mixes channels or sampling rates ("
+                f"{first.ch_names} at {first.info['sfreq']:g} Hz vs {item.ch_names} at "
+                f"{item.info['sfreq']:g} Hz); pick and resample them alike first."
+            )
+        for name, code in item.event_id.items():
+            if event_id.setdefault(name, code) != code:
+                raise ValueError(
+                    f"The list of epochs gives event {name!r} two codes ({event_id[name]} and "
+                    f"{code}); make their event_id agree."
+                )
+    data = np.concatenate([item.get_data(copy=False) for item in X])
+    events = np.concatenate([item.events for item in X])
+    events[:, 0] = np.arange(len(events)) * len(first.times)  # unique sample positions
+    return mne.EpochsArray(
+        data, first.info, events=events, event_id=event_id, tmin=first.tmin, verbose="error"
+    )
 
 
 def _data_from_mne(epochs, *, sfreq, picks, resample):
@@ -293,9 +346,22 @@ def _data_from_mne(epochs, *, sfreq, picks, resample):
     return data.astype(np.float32, copy=False), ch_name
 
 
+def _reject_sparse(X):
+    import scipy.sparse
+
+    if scipy.sparse.issparse(X):
+        raise TypeError(
+            "Sparse input is not supported: EEG epochs are dense. Pass a dense array "
+            "(X.toarray()) or mne.Epochs."
+        )
+
+
 def _data_from_array(X, *, picks):
+    _reject_sparse(X)
     if not hasattr(X, "shape") or not hasattr(X, "dtype"):
         X = np.asarray(X)
+    if X.dtype.kind == "c":
+        raise ValueError("Complex data not supported: EEG epochs are real-valued.")
     if X.dtype.kind not in "fiu":
         raise TypeError(
             f"Expected mne.Epochs or a numeric array of EEG in volts, got {type(X).__name__} "
@@ -324,22 +390,29 @@ def _data_from_array(X, *, picks):
     return np.multiply(X, 1e6, dtype=np.float32)
 
 
-def _checked_microvolts(data, on_flat, chunk=2048):
-    # Chunked so that validating a large recording set never holds a second full-size array.
-    finite, std, ptp = [], [], []
-    for start in range(0, len(data), chunk):
-        block = data[start : start + chunk]
-        finite.append(np.isfinite(block).all(axis=(1, 2)))
-        with np.errstate(invalid="ignore", over="ignore"):  # non-finite epochs are reported
-            std.append(block.std(axis=(1, 2), dtype=np.float64))
-            ptp.append(np.ptp(block, axis=(1, 2)))
-    finite, std, ptp = (np.concatenate(values) for values in (finite, std, ptp))
+def _check_finite(data, chunk=2048):
+    finite = np.concatenate(
+        [
+            np.isfinite(data[start : start + chunk]).all(axis=(1, 2))
+            for start in range(0, len(data), chunk)
+        ]
+    )
     if not finite.all():
         raise ValueError(
             f"Epochs {_format_indices(np.flatnonzero(~finite))} contain NaN or infinite values. "
             "Drop them (epochs.drop(indices)) or repair the signal (e.g. interpolate the gap) "
             "before staging."
         )
+
+
+def _checked_microvolts(data, on_flat, chunk=2048):
+    # Chunked so that validating a large recording set never holds a second full-size array.
+    std, ptp = [], []
+    for start in range(0, len(data), chunk):
+        block = data[start : start + chunk]
+        std.append(block.std(axis=(1, 2), dtype=np.float64))
+        ptp.append(np.ptp(block, axis=(1, 2)))
+    std, ptp = np.concatenate(std), np.concatenate(ptp)
     std_volts = float(np.median(std)) * 1e-6
     if std_volts > _MAX_PLAUSIBLE_STD_VOLTS:
         raise ValueError(
@@ -384,6 +457,8 @@ def check_epochs_labels(X, y, **kwargs):
     """
     import mne
 
+    _reject_sparse(X)
+    X = merge_epochs_list(X)
     if y is None:
         if not isinstance(X, mne.BaseEpochs):
             raise ValueError(

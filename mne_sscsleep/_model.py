@@ -172,9 +172,11 @@ class CNNLSTMBranch(nn.Module):
 class SSCSleepNet(nn.Module):
     """Pseudo-Siamese SSC-SleepNet: two branches that share no weights, fused into 5 logits.
 
-    The input is first standardised by a batch-norm layer without affine parameters (its running
-    mean and variance are learnt from the training data and kept with the weights), so the
-    network sees unit-scale EEG whatever the recording's gain.
+    By default each epoch is standardised on its own (zero mean, unit standard deviation), so the
+    branches see the shape of the signal whatever the recording's gain, which differs between
+    people and amplifiers; the epoch's log standard deviation, standardised over the training
+    data, joins the fused features so that amplitude (N3's high-amplitude delta) still counts.
+    ``normalization='global'`` instead standardises by running statistics of the training data.
 
     ``forward`` takes a batch of *single* epochs, so prediction needs no pairs. During training,
     the pair iterator (:class:`mne_sscsleep.PairLoader`) interleaves the two epochs of each pair
@@ -199,6 +201,10 @@ class SSCSleepNet(nn.Module):
         Dropout before the fusion head.
     branches : ``'both'`` | ``'se_resnet'`` | ``'cnn_lstm'``
         Which branches feed the head (single-branch variants exist for ablations).
+    normalization : ``'epoch'`` | ``'global'``
+        Standardise each epoch on its own, or with running statistics of the training data.
+    amplitude_feature : bool
+        Feed the epoch's log standard deviation to the head beside the branch embeddings.
 
     Shapes
     ------
@@ -223,14 +229,24 @@ class SSCSleepNet(nn.Module):
         lstm_hidden=32,
         dropout=0.25,
         branches="both",
+        normalization="epoch",
+        amplitude_feature=True,
     ):
         super().__init__()
         if branches not in ("both", "se_resnet", "cnn_lstm"):
             raise ValueError(
                 f"branches must be 'both', 'se_resnet' or 'cnn_lstm', got {branches!r}."
             )
+        if normalization not in ("epoch", "global"):
+            raise ValueError(f"normalization must be 'epoch' or 'global', got {normalization!r}.")
         self.n_times = int(round(sfreq * EPOCH_DURATION))
-        self.input_norm = nn.BatchNorm1d(1, affine=False)
+        self.normalization = normalization
+        self.amplitude_feature = bool(amplitude_feature)
+        # Global: running mean/variance over the training data. Epoch: each epoch is
+        # standardised on its own; its log standard deviation (standardised over training by
+        # `amplitude_norm`) can join the fused features.
+        self.input_norm = nn.BatchNorm1d(1, affine=False) if normalization == "global" else None
+        self.amplitude_norm = nn.BatchNorm1d(1, affine=False) if amplitude_feature else None
         self.se_resnet = (
             SEResNetBranch(sfreq, tuple(se_channels), embedding_dim)
             if branches in ("both", "se_resnet")
@@ -241,7 +257,7 @@ class SSCSleepNet(nn.Module):
             if branches in ("both", "cnn_lstm")
             else None
         )
-        n_fused = embedding_dim * (2 if branches == "both" else 1)
+        n_fused = embedding_dim * (2 if branches == "both" else 1) + int(self.amplitude_feature)
         self.head = nn.Sequential(
             nn.ReLU(),
             nn.Dropout(dropout),
@@ -257,8 +273,14 @@ class SSCSleepNet(nn.Module):
                 f"SSCSleepNet expects input of shape (batch, 1, {self.n_times}), got "
                 f"{tuple(x.shape)}."
             )
-        x = self.input_norm(x)
+        scale = x.std(dim=-1).clamp(min=1e-3)  # (B, 1), in the input's unit
+        if self.input_norm is not None:
+            x = self.input_norm(x)
+        else:
+            x = (x - x.mean(dim=-1, keepdim=True)) / scale.unsqueeze(-1)
         z_se = self.se_resnet(x) if self.se_resnet is not None else None
         z_lstm = self.cnn_lstm(x) if self.cnn_lstm is not None else None
-        fused = torch.cat([z for z in (z_se, z_lstm) if z is not None], dim=1)
-        return self.head(fused), z_se, z_lstm
+        features = [z for z in (z_se, z_lstm) if z is not None]
+        if self.amplitude_norm is not None:
+            features.append(self.amplitude_norm(scale.log()))
+        return self.head(torch.cat(features, dim=1)), z_se, z_lstm

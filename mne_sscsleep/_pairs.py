@@ -89,6 +89,25 @@ def sample_pairs(labels, n_pairs, *, same_stage=0.5, n1_share=None, rng):
     return np.column_stack([anchors, partners]).astype(np.int64)
 
 
+def _stretch(X, factors):
+    """Resample each epoch ``x(t) -> x(c + (t - c) * factor)`` about its centre ``c``.
+
+    Linear interpolation; positions beyond the edges are mirrored back into the epoch.
+    """
+    n_times = X.shape[-1]
+    centre = (n_times - 1) / 2.0
+    positions = centre + (np.arange(n_times) - centre) * factors[:, None]  # (n, n_times)
+    period = 2 * (n_times - 1)
+    positions = np.abs((positions + period) % period)
+    positions = np.where(positions > n_times - 1, period - positions, positions)
+    left = np.clip(np.floor(positions).astype(np.intp), 0, n_times - 2)
+    weight = (positions - left).astype(X.dtype)
+    flat = X.reshape(len(X), n_times)
+    rows = np.arange(len(X))[:, None]
+    out = flat[rows, left] * (1 - weight) + flat[rows, left + 1] * weight
+    return out.reshape(X.shape)
+
+
 class PairLoader:
     """Training iterator of SSC-SleepNet: batches of epoch pairs, new pairs each epoch.
 
@@ -118,6 +137,12 @@ class PairLoader:
         Standard deviation of a random log-gain applied to each training epoch
         (``x * exp(N(0, gain_jitter**2))``): amplitude varies between subjects and amplifiers,
         and this keeps the model from relying on absolute amplitude alone. 0 disables it.
+    time_stretch : float
+        Maximum relative time stretch of each training epoch: it is resampled by a factor drawn
+        uniformly in ``[1 - time_stretch, 1 + time_stretch]`` about its centre (edges mirrored),
+        which shifts every rhythm's frequency by that factor. Individual alpha and spindle
+        frequencies differ by about 10 % between people; this keeps the model from learning one
+        subject's. 0 disables it.
 
     Yields
     ------
@@ -135,7 +160,8 @@ class PairLoader:
         random_state=None,
         shuffle=True,
         drop_last=False,
-        gain_jitter=0.0,
+        gain_jitter=0.3,
+        time_stretch=0.1,
     ):
         if not 0.0 <= same_stage <= 1.0:
             raise ValueError(f"same_stage must be in [0, 1], got {same_stage}.")
@@ -152,6 +178,9 @@ class PairLoader:
         self.rng = np.random.default_rng(random_state)
         self.drop_last = drop_last
         self.gain_jitter = float(gain_jitter)
+        if not 0.0 <= time_stretch < 0.5:
+            raise ValueError(f"time_stretch must be in [0, 0.5), got {time_stretch}.")
+        self.time_stretch = float(time_stretch)
 
     def __len__(self):
         full, rest = divmod(self.n_pairs, self.batch_size)
@@ -178,6 +207,8 @@ class PairLoader:
             if self.gain_jitter:
                 gains = np.exp(self.rng.normal(0.0, self.gain_jitter, len(batch)))
                 X *= gains.astype(X.dtype).reshape((-1,) + (1,) * (X.ndim - 1))
+            if self.time_stretch:
+                X = _stretch(X, self.rng.uniform(-1, 1, len(batch)) * self.time_stretch + 1)
             yield torch.from_numpy(X), torch.as_tensor(self.y[batch], dtype=torch.int64)
 
 

@@ -47,12 +47,25 @@ def test_single_branch_variants(branches):
         SSCSleepNet(branches="siamese")
 
 
-def test_input_normalisation_makes_the_net_gain_invariant_in_eval():
+def test_epoch_normalisation_makes_the_branches_gain_invariant():
     torch.manual_seed(0)
-    net = SSCSleepNet()
+    net = SSCSleepNet().eval()
+    x = torch.randn(4, 1, 3000) * 30
+    small, big = net(x), net(3 * x)
+    torch.testing.assert_close(small[1], big[1], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(small[2], big[2], rtol=1e-4, atol=1e-4)
+    # ... while the amplitude feature still lets the head see the gain.
+    assert not torch.allclose(small[0], big[0])
+    no_amplitude = SSCSleepNet(amplitude_feature=False).eval()
+    torch.testing.assert_close(no_amplitude(x)[0], no_amplitude(3 * x)[0], rtol=1e-4, atol=1e-4)
+
+
+def test_global_normalisation_learns_the_training_scale():
+    torch.manual_seed(0)
+    net = SSCSleepNet(normalization="global", amplitude_feature=False)
     x = torch.randn(64, 1, 3000) * 30
-    net.train()
     for _ in range(50):  # let the running statistics converge
         net(x)
-    net.eval()
     assert abs(float(net.input_norm.running_var) - 900) / 900 < 0.1
+    with pytest.raises(ValueError, match="normalization must be"):
+        SSCSleepNet(normalization="robust")

@@ -37,7 +37,9 @@ def _dataset(n=300, n_times=3000, seed=0):
 
 def test_pair_loader_batches_are_interleaved_pairs_and_new_each_epoch():
     dataset, X, y = _dataset()
-    loader = PairLoader(dataset, batch_size=16, same_stage=1.0, random_state=0)
+    loader = PairLoader(
+        dataset, batch_size=16, same_stage=1.0, random_state=0, gain_jitter=0, time_stretch=0
+    )
     assert len(loader) == 10  # 150 pairs
     batches = list(loader)
     assert sum(len(b[1]) for b in batches) == 300
@@ -73,6 +75,23 @@ def test_pair_loader_argument_errors():
         PairLoader(Dataset(np.zeros((4, 1, 3000), np.float32), None))
     with pytest.raises(TypeError, match="NumPy array"):
         PairLoader(torch.utils.data.TensorDataset(torch.zeros(3)))
+
+
+def test_augmentation_changes_gain_and_frequency_but_not_labels():
+    t = np.arange(3000) / 100.0
+    X = np.tile(np.sin(2 * np.pi * 10 * t).astype(np.float32), (40, 1, 1)) * 1e-5 * 1e6
+    dataset = Dataset(X, np.arange(40) % 5)
+    loader = PairLoader(dataset, batch_size=20, gain_jitter=0.3, time_stretch=0.1, random_state=0)
+    xb, yb = next(iter(loader))
+    spectrum = np.abs(np.fft.rfft(xb.numpy()[:, 0], axis=-1))
+    peaks = np.fft.rfftfreq(3000, 0.01)[spectrum.argmax(axis=-1)]
+    assert peaks.min() >= 8.9 and peaks.max() <= 11.1 and peaks.std() > 0.3
+    std = xb.numpy().std(axis=-1).ravel() / X[0].std()
+    assert 0.3 < std.min() < 0.95 and 1.05 < std.max() < 3
+    plain = PairLoader(dataset, batch_size=20, gain_jitter=0, time_stretch=0, random_state=0)
+    np.testing.assert_array_equal(next(iter(plain))[1], yb)  # same pairs, same labels
+    with pytest.raises(ValueError, match="time_stretch"):
+        PairLoader(dataset, time_stretch=0.6)
 
 
 def test_epoch_loader_views_without_copying():
