@@ -319,7 +319,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
         proba : ndarray of float32, shape (n_epochs, n_classes)
             Columns follow ``classes_``; rows sum to 1 (stages absent from training get none).
         """
-        logits = self._logits(X)
+        return self._proba(X)
+
+    def _proba(self, X, on_flat="raise"):
+        logits = self._logits(X, on_flat)
         logits[:, self._absent_stages()] = -np.inf
         logits -= logits.max(axis=1, keepdims=True)
         proba = np.exp(logits)
@@ -454,12 +457,14 @@ class SSCSleepClassifier(NeuralNetClassifier):
     def _absent_stages(self):
         return [index for index, stage in enumerate(STAGES) if stage not in self.stages_]
 
-    def _logits(self, X):
+    def _logits(self, X, on_flat="raise"):
         if not hasattr(self, "classes_user_") or not getattr(self, "initialized_", False):
             raise NotFittedError(
                 f"This {type(self).__name__} is not fitted yet; call fit(X, y) before predicting."
             )
-        data = check_epochs(X, sfreq=self.sfreq, picks=self.picks, resample=self.resample)
+        data = check_epochs(
+            X, sfreq=self.sfreq, picks=self.picks, resample=self.resample, on_flat=on_flat
+        )
         if self.ch_name_ and data.ch_name and data.ch_name != self.ch_name_:
             warnings.warn(
                 f"The model was trained on channel {self.ch_name_!r} but is predicting on "

@@ -206,7 +206,7 @@ class AdaptiveLoss(nn.Module):
         Parameters
         ----------
         outputs : tuple of Tensor
-            ``(logits (B, 5), z_se (B, D) or None, z_lstm (B, D) or None)`` from
+            ``(logits (B, 5), z_se (B, D), z_lstm (B, D))`` from
             :class:`SSCSleepNet`.
         target : Tensor of int64, shape (B,)
             Stage indices.
@@ -235,7 +235,8 @@ class AdaptiveLoss(nn.Module):
             gamma=self.gamma,
             sample_weight=sample_weight,
         )
-        if paired and self.contrastive_weight and z_se is not None and z_lstm is not None:
+        both_branches = z_se is not None and z_lstm is not None and z_se.numel() and z_lstm.numel()
+        if paired and self.contrastive_weight and both_branches:
             n_pairs = len(target) // 2
             a, b = slice(0, 2 * n_pairs, 2), slice(1, 2 * n_pairs, 2)
             same = target[a] == target[b]

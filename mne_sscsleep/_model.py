@@ -208,8 +208,9 @@ class SSCSleepNet(nn.Module):
 
     Shapes
     ------
-    ``forward``: ``(B, 1, T) -> (logits (B, n_classes), z_se (B, D), z_lstm (B, D))``; an
-    embedding of a branch that is switched off is returned as None.
+    ``forward``: ``(B, 1, T) -> (logits (B, n_classes), z_se (B, D), z_lstm (B, D))``; the
+    embedding of a branch that is switched off is an empty ``(B, 0)`` tensor (skorch moves and
+    caches outputs as tensors).
 
     Examples
     --------
@@ -283,4 +284,7 @@ class SSCSleepNet(nn.Module):
         features = [z for z in (z_se, z_lstm) if z is not None]
         if self.amplitude_norm is not None:
             features.append(self.amplitude_norm(scale.log()))
+        absent = x.new_zeros(len(x), 0)
+        z_se = absent if z_se is None else z_se
+        z_lstm = absent if z_lstm is None else z_lstm
         return self.head(torch.cat(features, dim=1)), z_se, z_lstm

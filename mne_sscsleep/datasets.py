@@ -492,3 +492,82 @@ def simulate_sleep_epochs(
         verbose=verbose,
     )
     return epochs, y, groups
+
+
+def epochs_from_raw(raw, *, picks=None, sfreq=100.0, trim_wake=None, verbose=None):
+    """Cut an annotated recording into labelled 30-s epochs of one channel.
+
+    Annotations whose description names a sleep stage (``'Sleep stage W'``, ``'Sleep stage 4'``,
+    ``'N2'``, ``'REM'``, ...; see :func:`mne_sscsleep.stage_indices`) are cut into 30-s epochs;
+    other annotations (``'Sleep stage ?'``, ``'Movement time'``, lights, arousals) are ignored.
+
+    Parameters
+    ----------
+    raw : mne.io.Raw
+        Recording with sleep-stage annotations (e.g. a Sleep-EDF PSG file after
+        ``raw.set_annotations(mne.read_annotations(hypnogram_file))``).
+    picks : str | None
+        The EEG channel; optional when the recording has one channel.
+    sfreq : float | None
+        Resample to this rate (Hz) first; None keeps the recording's rate.
+    trim_wake : float | None
+        Keep wake only up to this many minutes before the first and after the last sleep epoch
+        (the Sleep-EDF protocol uses 30); None keeps everything.
+    verbose : bool | str | int | None
+        MNE verbosity.
+
+    Returns
+    -------
+    epochs : mne.Epochs
+        30-s epochs of the chosen channel, labels in ``events``/``event_id``.
+    y : ndarray of str, shape (n_epochs,)
+        Canonical stage of each epoch (``'W', 'N1', 'N2', 'N3', 'R'``).
+    """
+    import mne
+
+    from ._epochs import labels_from_epochs, stage_indices
+    from ._staging import _pick_channel
+
+    ch_name = _pick_channel(raw, picks)
+    event_id = {}
+    for description in sorted(set(raw.annotations.description)):
+        try:
+            event_id[description] = int(stage_indices([description])[0]) + 1
+        except ValueError:
+            continue
+    if not event_id:
+        raise ValueError(
+            "The recording has no sleep-stage annotations (found: "
+            f"{', '.join(sorted(set(raw.annotations.description))[:10]) or 'none'}). Attach the "
+            "hypnogram first, e.g. raw.set_annotations(mne.read_annotations(hypnogram_file))."
+        )
+    recording = raw.copy().pick([ch_name]).load_data(verbose=verbose)
+    if sfreq is not None and not np.isclose(recording.info["sfreq"], sfreq):
+        recording.resample(sfreq, verbose=verbose)
+    events, _ = mne.events_from_annotations(
+        recording, event_id=event_id, chunk_duration=EPOCH_DURATION, verbose=verbose
+    )
+    used = {name: code for name, code in event_id.items() if code in events[:, 2]}
+    # Several descriptions may share a stage (e.g. 'Sleep stage 3' and '4'): one name per code.
+    codes = {}
+    for name, code in used.items():
+        codes.setdefault(code, name)
+    epochs = mne.Epochs(
+        recording,
+        events,
+        {name: code for code, name in codes.items()},
+        tmin=0.0,
+        tmax=EPOCH_DURATION - 1.0 / recording.info["sfreq"],
+        baseline=None,
+        preload=True,
+        reject_by_annotation=False,
+        verbose=verbose,
+    )
+    y = np.array(STAGES)[stage_indices(labels_from_epochs(epochs))]
+    if trim_wake is not None:
+        sleep = np.flatnonzero(y != "W")
+        if sleep.size:
+            margin = int(round(trim_wake * 60 / EPOCH_DURATION))
+            keep = np.arange(max(sleep[0] - margin, 0), min(sleep[-1] + margin + 1, len(y)))
+            epochs, y = epochs[keep], y[keep]
+    return epochs, y

@@ -40,9 +40,8 @@ def test_branches_do_not_share_weights_and_both_receive_gradients():
 def test_single_branch_variants(branches):
     logits, z_se, z_lstm = SSCSleepNet(branches=branches).eval()(torch.randn(2, 1, 3000))
     assert logits.shape == (2, 5)
-    assert (z_se is None) == (branches == "cnn_lstm") and (z_lstm is None) == (
-        branches == "se_resnet"
-    )
+    assert z_se.shape == ((2, 0) if branches == "cnn_lstm" else (2, 64))
+    assert z_lstm.shape == ((2, 0) if branches == "se_resnet" else (2, 64))
     with pytest.raises(ValueError, match="branches must be"):
         SSCSleepNet(branches="siamese")
 

@@ -1,0 +1,192 @@
+"""Plots: hypnogram, confusion matrix, stage probabilities (matplotlib is imported lazily)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._epochs import EPOCH_DURATION, STAGES, stage_indices
+
+# Clinical display order, top to bottom: W, R, N1, N2, N3.
+_DISPLAY_ORDER = ("W", "R", "N1", "N2", "N3")
+_COLORS = {"W": "#e6a700", "N1": "#2ca02c", "N2": "#1f77b4", "N3": "#17307a", "R": "#d62728"}
+
+
+def _as_stages(stages):
+    """Canonical stage names of a Hypnogram or of labels in any accepted form."""
+    from ._staging import Hypnogram
+
+    if isinstance(stages, Hypnogram):
+        return np.asarray(stages.stage)
+    return np.array(STAGES)[stage_indices(np.asarray(stages))]
+
+
+def plot_hypnogram(hypnogram, *, true_stages=None, probabilities=True, highlight_n1=True, ax=None):
+    """Plot a hypnogram, optionally over the true one and above the stage probabilities.
+
+    Parameters
+    ----------
+    hypnogram : Hypnogram | array-like, shape (n_epochs,)
+        Result of :func:`mne_sscsleep.stage`, or one stage label per 30-s epoch.
+    true_stages : array-like, shape (n_epochs,) | None
+        Reference scoring, drawn underneath in grey.
+    probabilities : bool
+        For a :class:`Hypnogram`, add a panel with the stage probabilities over the night.
+    highlight_n1 : bool
+        Shade the epochs scored N1, the stage automatic stagers miss most.
+    ax : matplotlib.axes.Axes | None
+        Axes to draw the hypnogram in (then no probability panel is added).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from ._staging import Hypnogram
+
+    stages = _as_stages(hypnogram)
+    show_proba = probabilities and isinstance(hypnogram, Hypnogram) and ax is None
+    if ax is None:
+        n_rows = 2 if show_proba else 1
+        fig, axes = plt.subplots(
+            n_rows,
+            1,
+            figsize=(10, 4.5 if show_proba else 3),
+            sharex=True,
+            squeeze=False,
+            gridspec_kw={"height_ratios": [3, 2][:n_rows]},
+            layout="constrained",
+        )
+        ax = axes[0, 0]
+    else:
+        fig = ax.figure
+    hours = np.arange(len(stages) + 1) * EPOCH_DURATION / 3600
+    level = {stage: len(_DISPLAY_ORDER) - 1 - i for i, stage in enumerate(_DISPLAY_ORDER)}
+    if true_stages is not None:
+        reference = _as_stages(true_stages)
+        if len(reference) != len(stages):
+            raise ValueError(
+                f"true_stages has {len(reference)} epochs but the hypnogram has {len(stages)}."
+            )
+        ax.step(
+            hours, _levels(reference, level), where="post", color="0.7", lw=2.5, label="reference"
+        )
+    ax.step(hours, _levels(stages, level), where="post", color="k", lw=1, label="predicted")
+    rem = stages == "R"
+    ax.hlines(
+        np.full(rem.sum(), level["R"]), hours[:-1][rem], hours[1:][rem], color=_COLORS["R"], lw=4
+    )
+    if highlight_n1:
+        for start, stop in _runs(stages == "N1"):
+            ax.axvspan(hours[start], hours[stop], color=_COLORS["N1"], alpha=0.25, lw=0)
+    ax.set_yticks([level[stage] for stage in _DISPLAY_ORDER], list(_DISPLAY_ORDER))
+    ax.set_ylim(-0.5, len(_DISPLAY_ORDER) - 0.5)
+    ax.set_xlim(0, hours[-1])
+    ax.set_ylabel("Stage")
+    ax.set_title("Hypnogram" + (" (N1 shaded)" if highlight_n1 else ""))
+    if true_stages is not None:
+        ax.legend(loc="upper right", fontsize="small")
+    if show_proba:
+        plot_stage_probabilities(hypnogram, ax=axes[1, 0])
+    else:
+        ax.set_xlabel("Time (h)")
+    return fig
+
+
+def _levels(stages, level):
+    values = np.array([level[stage] for stage in stages], dtype=float)
+    return np.append(values, values[-1])
+
+
+def _runs(mask):
+    edges = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
+    return zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
+
+
+def plot_stage_probabilities(hypnogram, *, ax=None):
+    """Stacked stage probabilities over the night.
+
+    Parameters
+    ----------
+    hypnogram : Hypnogram
+        Result of :func:`mne_sscsleep.stage`.
+    ax : matplotlib.axes.Axes | None
+        Axes to draw in.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(10, 2.5), layout="constrained")
+    else:
+        fig = ax.figure
+    columns = [STAGES[index] for index in stage_indices(np.asarray(hypnogram.classes))]
+    hours = (np.arange(len(hypnogram)) + 0.5) * EPOCH_DURATION / 3600
+    order = [stage for stage in _DISPLAY_ORDER if stage in columns]
+    ax.stackplot(
+        hours,
+        [hypnogram.proba[:, columns.index(stage)] for stage in order],
+        labels=order,
+        colors=[_COLORS[stage] for stage in order],
+        alpha=0.85,
+    )
+    ax.set_ylim(0, 1)
+    ax.set_xlim(0, len(hypnogram) * EPOCH_DURATION / 3600)
+    ax.set_xlabel("Time (h)")
+    ax.set_ylabel("Probability")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
+    return fig
+
+
+def plot_confusion_matrix(y_true, y_pred, *, normalize=True, ax=None):
+    """Confusion matrix of two scorings, rows normalised to recall by default.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like, shape (n_epochs,)
+        Reference and predicted stages (any accepted label form).
+    normalize : bool
+        Show each row as shares of the true stage (recall on the diagonal) instead of counts.
+    ax : matplotlib.axes.Axes | None
+        Axes to draw in.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .metrics import sleep_report
+
+    report = sleep_report(y_true, y_pred)
+    matrix = report.confusion.astype(float)
+    if normalize:
+        matrix /= np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.5, 4), layout="constrained")
+    else:
+        fig = ax.figure
+    image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    for row in range(len(STAGES)):
+        for col in range(len(STAGES)):
+            text = f"{matrix[row, col]:.2f}" if normalize else f"{int(matrix[row, col])}"
+            dark = matrix[row, col] > 0.6 * (1 if normalize else matrix.max())
+            ax.text(
+                col,
+                row,
+                text,
+                ha="center",
+                va="center",
+                fontsize="small",
+                color="white" if dark else "black",
+            )
+    ax.set_xticks(range(len(STAGES)), STAGES)
+    ax.set_yticks(range(len(STAGES)), STAGES)
+    ax.set_xlabel("Predicted stage")
+    ax.set_ylabel("True stage")
+    ax.set_title(f"macro-F1 {report.macro_f1:.2f}, N1-F1 {report.n1_f1:.2f}")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="Share of true stage" if normalize else "Epochs")
+    return fig

@@ -1,0 +1,90 @@
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from mne_sscsleep import STAGES, Hypnogram  # noqa: E402
+from mne_sscsleep.viz import (  # noqa: E402
+    plot_confusion_matrix,
+    plot_hypnogram,
+    plot_stage_probabilities,
+)
+
+
+@pytest.fixture
+def hypnogram(rng):
+    stages = np.array(
+        ["W"] * 10
+        + ["N1"] * 3
+        + ["N2"] * 20
+        + ["N3"] * 10
+        + ["N2"] * 5
+        + ["R"] * 8
+        + ["N1"] * 2
+        + ["W"] * 2
+    )
+    proba = rng.dirichlet(np.ones(5), len(stages))
+    return Hypnogram(
+        onset=np.arange(len(stages)) * 30.0,
+        stage=stages,
+        label=stages,
+        proba=proba,
+        classes=np.array(STAGES),
+        flat=np.zeros(len(stages), bool),
+        ch_name="EEG Fpz-Cz",
+    )
+
+
+def test_hypnogram_with_probabilities(hypnogram):
+    fig = plot_hypnogram(hypnogram)
+    top, bottom = fig.axes[:2]
+    position = {t.get_text(): y for t, y in zip(top.get_yticklabels(), top.get_yticks())}
+    assert sorted(position, key=position.get, reverse=True) == ["W", "R", "N1", "N2", "N3"]
+    assert "N1 shaded" in top.get_title() and top.get_ylabel() == "Stage"
+    assert len(top.patches) == 2  # two runs of N1 shaded
+    assert bottom.get_xlabel() == "Time (h)" and bottom.get_ylim() == (0.0, 1.0)
+    assert len(bottom.collections) == 5  # one band per stage
+    assert top.get_xlim()[1] == pytest.approx(len(hypnogram) * 30 / 3600)
+    plt.close(fig)
+
+
+def test_hypnogram_from_labels_against_reference(hypnogram):
+    predicted = hypnogram.stage.copy()
+    predicted[11] = "W"
+    fig = plot_hypnogram(predicted, true_stages=hypnogram.stage, highlight_n1=False)
+    (ax,) = fig.axes
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels[:2] == ["reference", "predicted"]
+    assert len(ax.patches) == 0 and ax.get_legend() is not None
+    assert ax.get_xlabel() == "Time (h)"
+    with pytest.raises(ValueError, match="true_stages has 3 epochs"):
+        plot_hypnogram(predicted, true_stages=["W", "W", "W"])
+    plt.close("all")
+
+
+def test_confusion_matrix_normalised(hypnogram):
+    y_true = hypnogram.stage
+    y_pred = y_true.copy()
+    y_pred[:5] = "N1"  # half the wake called N1
+    fig = plot_confusion_matrix(y_true, y_pred)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Predicted stage" and ax.get_ylabel() == "True stage"
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(STAGES)
+    texts = np.array([float(t.get_text()) for t in ax.texts]).reshape(5, 5)
+    np.testing.assert_allclose(texts.sum(axis=1), 1.0, atol=0.02)
+    assert texts[0, 0] == pytest.approx(7 / 12, abs=0.01)  # 12 wake epochs, 5 called N1
+    assert texts[0, 1] == pytest.approx(5 / 12, abs=0.01)
+    assert "macro-F1" in ax.get_title()
+    counts = plot_confusion_matrix(y_true, y_pred, normalize=False).axes[0]
+    assert int(counts.texts[1].get_text()) == 5
+    plt.close("all")
+
+
+def test_stage_probabilities(hypnogram):
+    fig = plot_stage_probabilities(hypnogram)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "Probability" and len(ax.collections) == 5
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["W", "R", "N1", "N2", "N3"]
+    plt.close(fig)
