@@ -316,7 +316,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
 
         Returns
         -------
-        proba : ndarray of float32, shape (n_epochs, n_classes)
+        proba : ndarray of float64, shape (n_epochs, n_classes)
             Columns follow ``classes_``; rows sum to 1 (stages absent from training get none).
         """
         return self._proba(X)

@@ -3,6 +3,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from helpers import TINY
 from sklearn.exceptions import NotFittedError
 from skorch.history import History
 
@@ -21,10 +22,9 @@ def tiny(sim_nights):
 
 def _tiny_clf(**kwargs):
     params = dict(
+        TINY,
         max_epochs=2,
         batch_size=32,
-        random_state=0,
-        verbose=0,
         module__se_channels=(8, 16),
         module__cnn_filters=8,
         module__embedding_dim=16,

@@ -8,6 +8,7 @@ import mne
 import numpy as np
 import pytest
 import torch
+from helpers import TINY
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score, cross_validate
@@ -17,17 +18,6 @@ from skorch.callbacks import Callback, Checkpoint
 
 from mne_sscsleep import STAGES, SSCSleepClassifier
 from mne_sscsleep.metrics import SCORERS, n1_f1_scorer
-
-TINY = dict(
-    max_epochs=1,
-    batch_size=16,
-    random_state=0,
-    verbose=0,
-    module__se_channels=(4, 8),
-    module__cnn_filters=4,
-    module__embedding_dim=8,
-    module__lstm_hidden=4,
-)
 
 _NOT_EEG = (
     "feeds a few-feature toy array; the model needs 30-s EEG epochs (3000 samples at 100 Hz), "

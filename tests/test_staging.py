@@ -2,27 +2,17 @@ import mne
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import TINY
 
 from mne_sscsleep import STAGES, Hypnogram, SSCSleepClassifier, stage
 from mne_sscsleep.datasets import epochs_from_raw, simulate_sleep_raw
-
-TINY = dict(
-    max_epochs=2,
-    batch_size=16,
-    random_state=0,
-    verbose=0,
-    module__se_channels=(4, 8),
-    module__cnn_filters=4,
-    module__embedding_dim=8,
-    module__lstm_hidden=4,
-)
 
 
 @pytest.fixture(scope="module")
 def model(sim_nights):
     epochs, y, groups = sim_nights
     keep = np.flatnonzero(groups < 2)
-    return SSCSleepClassifier(**TINY).fit(epochs[keep], y[keep])
+    return SSCSleepClassifier(**dict(TINY, max_epochs=2)).fit(epochs[keep], y[keep])
 
 
 @pytest.fixture(scope="module")
