@@ -1,4 +1,4 @@
-"""Datasets: a simulator of single-channel sleep EEG for tests and demos.
+"""Datasets: real-data loaders (Sleep-EDF, HMC, SHHS) and a simulator of sleep EEG.
 
 .. warning::
    The simulator is **not** a substitute for real polysomnography. It exists so that tests, the
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._epochs import EPOCH_DURATION, STAGES
+from ._loaders import load_hmc, load_shhs, load_sleep_edf, read_nsrr_stages  # noqa: F401
 
 W, N1, N2, N3, R = range(len(STAGES))
 _SECONDS = int(EPOCH_DURATION)

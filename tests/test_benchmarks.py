@@ -1,0 +1,72 @@
+"""The benchmark scripts run end to end at CI-friendly size."""
+
+import json
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture
+def benchmark_module(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    sys.modules.pop("benchmark", None)
+    return runpy.run_path(str(BENCHMARKS / "benchmark.py"))
+
+
+@pytest.mark.slow
+def test_benchmark_on_simulated_data(benchmark_module, tmp_path, capsys):
+    models = "ssc,ssc_se_resnet,features_gb" + (",yasa" if _has_yasa() else "")
+    results = benchmark_module["main"](
+        [
+            "--dataset",
+            "simulated",
+            "--subjects",
+            "3",
+            "--hours",
+            "2.5",
+            "--folds",
+            "3",
+            "--max-epochs",
+            "1",
+            "--models",
+            models,
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert set(results) == set(models.split(","))
+    for folds in results.values():
+        assert len(folds) == 3
+        for fold in folds:
+            assert 0 <= fold["macro_f1"] <= 1 and fold["stage_s_per_night"] > 0
+            assert fold["peak_rss_mb"] > 100 and fold["n_epochs"] == 300
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["args"]["dataset"] == "simulated"
+    table = (tmp_path / "results.md").read_text()
+    assert "SIMULATED" in table and "| ssc |" in table and "| features_gb |" in table
+    assert "84.5" in table  # the paper's figures beside ours
+    assert "Wrote" in capsys.readouterr().out
+
+
+def test_ablation_is_a_preset_of_the_benchmark(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    calls = []
+    ablation = runpy.run_path(str(BENCHMARKS / "ablation.py"))
+    monkeypatch.setitem(ablation["main"].__globals__, "benchmark_main", calls.append)
+    ablation["main"](["--folds", "2"])
+    (argv,) = calls
+    assert argv[argv.index("--dataset") + 1] == "simulated"
+    assert "ssc_no_contrastive" in argv[argv.index("--models") + 1]
+    assert argv[-2:] == ["--folds", "2"]
+
+
+def _has_yasa():
+    try:
+        import yasa  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -1,0 +1,200 @@
+"""Real-data loaders, tested offline on small files written in each dataset's layout."""
+
+import mne
+import numpy as np
+import pytest
+
+from mne_sscsleep import STAGES, _loaders
+from mne_sscsleep.datasets import (
+    load_hmc,
+    load_shhs,
+    load_sleep_edf,
+    read_nsrr_stages,
+    simulate_sleep_raw,
+)
+
+
+def _night(hours, sfreq, seed):
+    raw = simulate_sleep_raw(hours=hours, sfreq=sfreq, random_state=seed, verbose="error")
+    stages = np.array(
+        [
+            {
+                "Sleep stage W": "W",
+                "Sleep stage 1": "N1",
+                "Sleep stage 2": "N2",
+                "Sleep stage 3/4": "N3",
+                "Sleep stage R": "R",
+            }[d]
+            for d in raw.annotations.description
+        ]
+    )
+    return raw, stages
+
+
+def _runs(stages):
+    """(onset, duration, stage) of each run of equal stages, like real hypnogram files."""
+    edges = np.flatnonzero(np.diff(np.r_[-1, [STAGES.index(s) for s in stages], -1]) != 0)
+    return [(30.0 * a, 30.0 * (b - a), stages[a]) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _write_edf(fname, raw, ch_names, annotations=None):
+    data = np.repeat(raw.get_data(), len(ch_names), axis=0)
+    info = mne.create_info(ch_names, raw.info["sfreq"], "eeg")
+    out = mne.io.RawArray(data, info, verbose="error")
+    out.set_annotations(annotations)
+    fname.parent.mkdir(parents=True, exist_ok=True)
+    mne.export.export_raw(fname, out, fmt="edf", overwrite=True, verbose="error")
+
+
+def _write_scoring_edf(fname, annotations, duration):
+    # EDF+ with the scoring as annotations (a dummy signal: edfio cannot write annotation-only
+    # files; mne.read_annotations reads both kinds).
+    raw = mne.io.RawArray(
+        np.zeros((1, int(duration))), mne.create_info(["dummy"], 1.0, "misc"), verbose="error"
+    )
+    raw.set_annotations(annotations)
+    mne.export.export_raw(fname, raw, fmt="edf", overwrite=True, verbose="error")
+
+
+SLEEP_EDF_NAMES = {
+    "W": "Sleep stage W",
+    "N1": "Sleep stage 1",
+    "N2": "Sleep stage 2",
+    "R": "Sleep stage R",
+}
+
+
+@pytest.fixture(scope="module")
+def sleep_edf_folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mne_data")
+    raw, stages = _night(2.0, 100.0, 21)
+    onsets, durations, descriptions = [], [], []
+    for k, (onset, duration, stage) in enumerate(_runs(stages)):
+        onsets.append(onset)
+        durations.append(duration)
+        # R&K: N3 is scored 3 or 4 in Sleep-EDF.
+        descriptions.append(SLEEP_EDF_NAMES.get(stage, f"Sleep stage {3 + k % 2}"))
+    end = len(stages) * 30.0
+    onsets += [end, end + 30]
+    durations += [30.0, 60.0]
+    descriptions += ["Movement time", "Sleep stage ?"]
+    folder = root / "physionet-sleep-data"
+    _write_edf(folder / "SC4001E0-PSG.edf", raw, ["EEG Fpz-Cz", "EEG Pz-Oz", "EOG horizontal"])
+    _write_scoring_edf(
+        folder / "SC4001EC-Hypnogram.edf",
+        mne.Annotations(onsets, durations, descriptions),
+        end + 120,
+    )
+    return root, raw, stages
+
+
+def test_sleep_edf_through_mne_fetcher_offline(sleep_edf_folder, monkeypatch):
+    root, raw, stages = sleep_edf_folder
+    monkeypatch.setattr(_loaders, "_network_available", lambda *a, **k: False)
+    epochs, y, groups = load_sleep_edf([0], recording=[1], path=str(root), trim_wake=None)
+    np.testing.assert_array_equal(y, stages)  # N3 from 3 and 4; '?' and movement dropped
+    assert epochs.ch_names == ["EEG Fpz-Cz"] and epochs.info["sfreq"] == 100.0
+    assert set(groups) == {0} and list(epochs.metadata["recording"].unique()) == [
+        "SC4001E0-PSG.edf"
+    ]
+    np.testing.assert_allclose(epochs.get_data()[:, 0].ravel(), raw.get_data()[0], atol=2e-7)
+    trimmed, y_trimmed, _ = load_sleep_edf([0], recording=[1], path=str(root), trim_wake=5)
+    sleep = np.flatnonzero(stages != "W")
+    assert len(y_trimmed) == min(sleep[-1] + 11, len(stages)) - max(sleep[0] - 10, 0)
+    pz, _, _ = load_sleep_edf([0], recording=[1], path=str(root), channel="EEG Pz-Oz")
+    assert pz.ch_names == ["EEG Pz-Oz"]
+
+
+def test_sleep_edf_without_files_or_network_fails_fast(tmp_path, monkeypatch):
+    monkeypatch.setattr(_loaders, "_network_available", lambda *a, **k: False)
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"cannot be reached: SC4011E0-PSG.edf.*sleep-"
+        r"cassette/ into .*physionet-sleep-data",
+    ):
+        load_sleep_edf([1], recording=[1], path=str(tmp_path))
+    with pytest.raises(ValueError, match="study must be"):
+        load_sleep_edf([1], study="XX", path=str(tmp_path))
+
+
+def test_sleep_edf_wrong_channel(sleep_edf_folder, monkeypatch):
+    root, _, _ = sleep_edf_folder
+    monkeypatch.setattr(_loaders, "_network_available", lambda *a, **k: False)
+    with pytest.raises(ValueError, match="'EEG C3' is not in SC4001E0-PSG.edf; available"):
+        load_sleep_edf([0], recording=[1], path=str(root), channel="EEG C3")
+
+
+def test_hmc_layout_resampled_from_256_hz(tmp_path):
+    raw, stages = _night(1.0, 256.0, 22)
+    names = {
+        "W": "Sleep stage W",
+        "N1": "Sleep stage N1",
+        "N2": "Sleep stage N2",
+        "N3": "Sleep stage N3",
+        "R": "Sleep stage R",
+    }
+    runs = _runs(stages)
+    annotations = mne.Annotations(
+        [0.0] + [r[0] for r in runs] + [len(stages) * 30.0],
+        [0.0] + [r[1] for r in runs] + [0.0],
+        ["Lights off"] + [names[r[2]] for r in runs] + ["Lights on"],
+    )
+    channels = ["EEG F4-M1", "EEG C4-M1", "EEG O2-M1", "EEG C3-M2", "EMG chin"]
+    _write_edf(tmp_path / "SN001.edf", raw, channels)
+    _write_scoring_edf(tmp_path / "SN001_sleepscoring.edf", annotations, len(stages) * 30 + 1)
+    epochs, y, groups = load_hmc(tmp_path)
+    np.testing.assert_array_equal(y, stages)
+    assert epochs.info["sfreq"] == 100.0 and epochs.get_data().shape == (len(y), 1, 3000)
+    assert epochs.ch_names == ["EEG C4-M1"] and set(groups) == {1}
+    with pytest.raises(FileNotFoundError, match="No HMC recordings"):
+        load_hmc(tmp_path, subjects=[7])
+    with pytest.raises(FileNotFoundError, match="No HMC folder"):
+        load_hmc(tmp_path / "nope")
+
+
+NSRR_XML = """<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<PSGAnnotation><SoftwareVersion>Compumedics</SoftwareVersion><EpochLength>30</EpochLength>
+<ScoredEvents>
+<ScoredEvent><EventType/><EventConcept>Recording Start Time</EventConcept><Start>0</Start>
+<Duration>{total}</Duration><ClinicalData>22.00.00 01.01.85</ClinicalData></ScoredEvent>
+{events}
+<ScoredEvent><EventType>Arousals|Arousals</EventType>
+<EventConcept>Arousal|Arousal ()</EventConcept><Start>100.0</Start><Duration>10.0</Duration>
+<SignalLocation>C3</SignalLocation></ScoredEvent>
+</ScoredEvents></PSGAnnotation>
+"""
+NSRR_CONCEPTS = {
+    "W": "Wake|0",
+    "N1": "Stage 1 sleep|1",
+    "N2": "Stage 2 sleep|2",
+    "N3": "Stage 3 sleep|3",
+    "R": "REM sleep|5",
+}
+
+
+def test_shhs_nsrr_layout(tmp_path):
+    raw, stages = _night(1.0, 125.0, 23)
+    events = [
+        f"<ScoredEvent><EventType>Stages|Stages</EventType><EventConcept>"
+        f"{NSRR_CONCEPTS[stage]}</EventConcept><Start>{onset}</Start>"
+        f"<Duration>{duration}</Duration></ScoredEvent>"
+        for onset, duration, stage in _runs(stages)
+    ]
+    end = len(stages) * 30.0
+    events.append(
+        "<ScoredEvent><EventType>Stages|Stages</EventType><EventConcept>Unscored|9"
+        f"</EventConcept><Start>{end}</Start><Duration>60.0</Duration></ScoredEvent>"
+    )
+    xml = tmp_path / "polysomnography/annotations-events-nsrr/shhs1/shhs1-200001-nsrr.xml"
+    xml.parent.mkdir(parents=True)
+    xml.write_text(NSRR_XML.format(total=end + 60, events="\n".join(events)))
+    edf = tmp_path / "polysomnography/edfs/shhs1/shhs1-200001.edf"
+    _write_edf(edf, raw, ["EEG(sec)", "ECG", "EEG"])
+    annotations = read_nsrr_stages(xml)
+    assert len(annotations) == len(_runs(stages))  # unscored and arousals left out
+    epochs, y, groups = load_shhs(tmp_path, trim_wake=None)
+    np.testing.assert_array_equal(y, stages)
+    assert epochs.ch_names == ["EEG"] and epochs.info["sfreq"] == 100.0
+    assert set(groups) == {200001}
+    with pytest.raises(FileNotFoundError, match="No SHHS recordings"):
+        load_shhs(tmp_path, visit="shhs2")
