@@ -188,7 +188,7 @@ def markdown_table(results, args):
         + f"; {args.folds}-fold subject-wise CV; max {args.max_epochs} training epochs.",
         "",
         "| model | macro-F1 | N1-F1 | kappa | accuracy | F1 W | F1 N2 | F1 N3 | F1 R "
-        "| fit (s) | stage 1 night (s) | peak RSS (MB) |",
+        "| fit (s) | stage 1 night (s) | peak RSS so far (MB) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in results:
