@@ -300,7 +300,6 @@ class SSCSleepClassifier(NeuralNetClassifier):
             X, y, sfreq=self.sfreq, picks=self.picks, resample=self.resample
         )
         self._learn_labels(labels, stages)
-        self._check_validation_split(stages)
         self.ch_name_ = data.ch_name
         if self.random_state is not None:
             torch.manual_seed(int(self._seed_sequence().generate_state(1)[0]))
@@ -404,7 +403,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         return np.random.SeedSequence(int(self.random_state))
 
     def _learn_labels(self, labels, stages):
-        """Store the user's label for each stage seen in training (fitted state)."""
+        """Check the training labels, then store the user's label of each stage seen."""
         counts = np.bincount(stages, minlength=len(STAGES))
         present = np.flatnonzero(counts)
         if len(stages) < MIN_TRAINING_EPOCHS:
@@ -417,6 +416,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 f"The training data hold a single stage ({STAGES[present[0]]}); a sleep stager "
                 "needs at least two, and normally all five (W, N1, N2, N3, R)."
             )
+        self._check_validation_split(stages)  # before any fitted attribute changes
         missing = [STAGES[stage] for stage in range(len(STAGES)) if counts[stage] == 0]
         if missing:
             warnings.warn(

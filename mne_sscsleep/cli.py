@@ -139,13 +139,8 @@ def _stage(args):
     model = SSCSleepClassifier.load(args.model)
     start = time.perf_counter()
     raw = mne.io.read_raw(args.recording, preload=False, verbose="error")
-    channel = args.channel or model.ch_name_
-    if channel is not None and channel not in raw.ch_names:
-        raise ValueError(
-            f"Channel {channel!r} is not in {args.recording}; available: "
-            f"{', '.join(raw.ch_names)}. Choose one with --channel."
-        )
-    hypnogram = stage(model, raw, picks=channel, verbose="error")
+    # stage() checks the channel and lists the available ones if it is missing.
+    hypnogram = stage(model, raw, picks=args.channel or model.ch_name_, verbose="error")
     hypnogram.save(args.output, raw, overwrite=True)
     print(f"{hypnogram!r}\nHypnogram written to {args.output}")
     if args.plot:
