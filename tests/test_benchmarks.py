@@ -70,3 +70,14 @@ def _has_yasa():
     except ImportError:
         return False
     return True
+
+
+@pytest.mark.slow
+def test_speed_script_prints_every_figure(monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    speed = runpy.run_path(str(BENCHMARKS / "speed.py"))
+    speed["main"](["--nights", "1", "--passes", "1", "--rss-epochs", "300"])
+    out = capsys.readouterr().out
+    assert "training:" in out and "bare PyTorch loop" in out and "overhead" in out
+    assert "staging one 8-h night (960 epochs)" in out
+    assert "fitting 300 epochs (one pass): peak RSS" in out
