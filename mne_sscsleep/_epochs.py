@@ -19,6 +19,14 @@ import numpy as np
 
 #: The canonical AASM stages, in the order used for model outputs, reports and plots.
 STAGES = ("W", "N1", "N2", "N3", "R")
+#: Annotation / event names of each stage, as in Sleep-EDF (the convention MNE users know).
+STAGE_DESCRIPTIONS = {
+    "W": "Sleep stage W",
+    "N1": "Sleep stage 1",
+    "N2": "Sleep stage 2",
+    "N3": "Sleep stage 3/4",
+    "R": "Sleep stage R",
+}
 #: Index of N1 in :data:`STAGES`.
 N1 = STAGES.index("N1")
 #: Default sampling rate (Hz) and epoch duration (s) of the model: Sleep-EDF's Fpz-Cz.

@@ -27,10 +27,9 @@ def _network_available(host=PHYSIONET_HOST, timeout=3.0):
 
 def _combine(recordings, sfreq):
     """One EpochsArray from per-recording (epochs, y, subject, name) tuples."""
-    import mne
     import pandas as pd
 
-    from .datasets import EVENT_ID
+    from .datasets import labelled_epochs_array
 
     if not recordings:
         raise ValueError("No recordings to load.")
@@ -49,21 +48,9 @@ def _combine(recordings, sfreq):
             "epoch": np.concatenate([np.arange(len(labels)) for _, labels, _, _ in recordings]),
         }
     )
-    codes = np.array([STAGES.index(stage) + 1 for stage in y])
-    n_times = data.shape[-1]
-    events = np.column_stack([np.arange(len(y)) * n_times, np.zeros(len(y), int), codes])
-    names = {code: name for name, code in EVENT_ID.items()}
+    stages = np.array([STAGES.index(stage) for stage in y])
     ch_name = recordings[0][0].ch_names[0]
-    epochs = mne.EpochsArray(
-        data,
-        mne.create_info([ch_name], sfreq, "eeg"),
-        events=events,
-        event_id={names[code]: code for code in np.unique(codes)},
-        tmin=0.0,
-        metadata=metadata,
-        verbose="error",
-    )
-    return epochs, y, groups
+    return labelled_epochs_array(data, stages, ch_name, sfreq, metadata), y, groups
 
 
 def _read_recording(fname, annotations, channel, sfreq, trim_wake):
@@ -259,7 +246,7 @@ def read_nsrr_stages(fname):
 
     import mne
 
-    from ._staging import STAGE_DESCRIPTIONS
+    from ._epochs import STAGE_DESCRIPTIONS
 
     onsets, durations, descriptions = [], [], []
     for event in ElementTree.parse(fname).getroot().iter("ScoredEvent"):

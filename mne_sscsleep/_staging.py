@@ -8,16 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._epochs import EPOCH_DURATION, FLAT_PTP_VOLTS, STAGES, stage_indices
-
-#: Annotation descriptions written for each stage (the Sleep-EDF convention MNE users know).
-STAGE_DESCRIPTIONS = {
-    "W": "Sleep stage W",
-    "N1": "Sleep stage 1",
-    "N2": "Sleep stage 2",
-    "N3": "Sleep stage 3/4",
-    "R": "Sleep stage R",
-}
+from ._epochs import EPOCH_DURATION, FLAT_PTP_VOLTS, STAGE_DESCRIPTIONS, STAGES, stage_indices
 
 
 @dataclass

@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._epochs import EPOCH_DURATION, STAGES
+from ._epochs import EPOCH_DURATION, STAGE_DESCRIPTIONS, STAGES
 from ._loaders import load_hmc, load_shhs, load_sleep_edf, read_nsrr_stages  # noqa: F401
 
 W, N1, N2, N3, R = range(len(STAGES))
 _SECONDS = int(EPOCH_DURATION)
 CHANNEL = "EEG Fpz-Cz"
 #: ``event_id`` of simulated epochs and annotations (the Sleep-EDF description names).
-EVENT_ID = {
-    "Sleep stage W": 1,
-    "Sleep stage 1": 2,
-    "Sleep stage 2": 3,
-    "Sleep stage 3/4": 4,
-    "Sleep stage R": 5,
-}
+EVENT_ID = {STAGE_DESCRIPTIONS[stage]: code for code, stage in enumerate(STAGES, start=1)}
 _DESCRIPTIONS = tuple(EVENT_ID)
 
 # Background rhythms: amplitude (microvolts RMS) per stage W, N1, N2, N3, R. Values follow the
@@ -457,7 +451,6 @@ def simulate_sleep_epochs(
     >>> epochs.get_data().shape, sorted(set(groups))
     ((240, 1, 3000), [0, 1])
     """
-    import mne
     import pandas as pd
 
     sfreq = _check_sfreq(sfreq)
@@ -476,23 +469,53 @@ def simulate_sleep_epochs(
         groups.append(np.full(n_epochs, subject))
     stages, groups = np.concatenate(stages), np.concatenate(groups)
     y = np.array(STAGES, dtype=object)[stages].astype(str)
-    events = np.column_stack(
-        [np.arange(len(stages)) * n_times, np.zeros(len(stages), int), stages + 1]
-    )
     metadata = pd.DataFrame(
         {"subject": groups, "stage": y, "epoch": np.tile(np.arange(n_epochs), n_subjects)}
     )
-    info = mne.create_info([CHANNEL], sfreq, ch_types="eeg")
-    epochs = mne.EpochsArray(
-        np.concatenate(data),
-        info,
+    epochs = labelled_epochs_array(
+        np.concatenate(data), stages, CHANNEL, sfreq, metadata, verbose=verbose
+    )
+    return epochs, y, groups
+
+
+def labelled_epochs_array(data, stages, ch_name, sfreq, metadata=None, verbose="error"):
+    """One-channel ``EpochsArray`` whose events carry the stages (Sleep-EDF ``event_id``).
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_epochs, 1, n_times)
+        EEG in volts.
+    stages : ndarray of int, shape (n_epochs,)
+        Index of each epoch's stage in :data:`mne_sscsleep.STAGES`.
+    ch_name : str
+        Channel name.
+    sfreq : float
+        Sampling rate in Hz.
+    metadata : pandas.DataFrame | None
+        One row per epoch.
+    verbose : bool | str | int | None
+        MNE verbosity.
+
+    Returns
+    -------
+    epochs : mne.EpochsArray
+    """
+    import mne
+
+    codes = np.asarray(stages) + 1
+    # Events at consecutive, unique sample positions; only the stages present in event_id.
+    events = np.column_stack(
+        [np.arange(len(codes)) * data.shape[-1], np.zeros(len(codes), int), codes]
+    )
+    return mne.EpochsArray(
+        data,
+        mne.create_info([ch_name], sfreq, ch_types="eeg"),
         events=events,
-        event_id={name: code for name, code in EVENT_ID.items() if code in events[:, 2]},
+        event_id={name: code for name, code in EVENT_ID.items() if code in codes},
         tmin=0.0,
         metadata=metadata,
         verbose=verbose,
     )
-    return epochs, y, groups
 
 
 def epochs_from_raw(raw, *, picks=None, sfreq=100.0, trim_wake=None, verbose=None):
