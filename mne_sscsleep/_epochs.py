@@ -2,12 +2,13 @@
 
 Everything a user hands to mne-sscsleep (``mne.Epochs`` or NumPy arrays, labels as strings,
 aliases or integers) passes through :func:`check_epochs` and :func:`stage_indices` exactly once.
-Past this module, data are ``float32`` arrays of shape ``(n_epochs, 1, n_times)`` in **microvolts**
+Past this module, data are ``float32`` arrays of shape ``(n_epochs, 1, n_times)`` in **volts**
 and labels are integer indices into :data:`STAGES`.
 
-Units: MNE stores EEG in volts. Neural networks train best on values of order one to a hundred,
-so the boundary converts to microvolts (``x_uV = 1e6 * x_V``). Arrays handed in directly are
-assumed to be in volts too, as in MNE.
+Units: MNE stores EEG in volts, and so does everything up to the network; arrays handed in
+directly are assumed to be in volts too. The network itself scales its input to microvolts
+(:class:`mne_sscsleep.SSCSleepNet`'s ``input_scale``), one batch at a time, so a float32 array
+passes this boundary without any copy: fitting 40,000 epochs holds the data once.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ FLAT_PTP_VOLTS = 1e-7
 # A standard deviation this large (volts) is ten millivolts: no scalp EEG is that big, so the
 # array is almost certainly in microvolts.
 _MAX_PLAUSIBLE_STD_VOLTS = 1e-2
+# Epochs converted to float32 at a time: bounds the temporaries of large inputs.
+_CHUNK = 2048
 
 _ALIASES = {
     "W": ("w", "wake", "awake", "stage w", "sleep stage w", "stage 0", "sleep stage 0", "s0"),
@@ -180,7 +183,7 @@ class EpochsData:
     Attributes
     ----------
     data : ndarray of float32, shape (n_epochs, 1, n_times)
-        EEG in microvolts.
+        EEG in volts (a view of the input where it already was float32 and C-contiguous).
     ch_name : str or None
         Name of the channel used, or None for arrays (which carry no names).
     sfreq : float
@@ -224,8 +227,19 @@ def check_epochs(
     Returns
     -------
     epochs_data : EpochsData
-        ``data`` is float32 of shape ``(n_epochs, 1, n_times)`` in microvolts, with
-        ``n_times == round(sfreq * epoch_duration)``.
+        ``data`` is float32 of shape ``(n_epochs, 1, n_times)`` in volts, with
+        ``n_times == round(sfreq * epoch_duration)``. A C-contiguous float32 array is not
+        copied; other input is converted in chunks, so no float64 copy is ever made.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(0, 20e-6, (4, 3000)).astype(np.float32)
+    >>> checked = check_epochs(X)
+    >>> checked.data.shape, checked.data.dtype, checked.sfreq
+    ((4, 1, 3000), dtype('float32'), 100.0)
+    >>> np.shares_memory(checked.data, X)
+    True
     """
     if on_flat not in ("raise", "warn", "ignore"):
         raise ValueError(f"on_flat must be 'raise', 'warn' or 'ignore', got {on_flat!r}.")
@@ -268,7 +282,7 @@ def check_epochs(
             "if the array is sampled at another rate, wrap it in mne.EpochsArray and pass "
             "resample=True."
         )
-    return EpochsData(_checked_microvolts(data, on_flat), ch_name, float(sfreq))
+    return EpochsData(_checked_volts(data, on_flat), ch_name, float(sfreq))
 
 
 def merge_epochs_list(X):
@@ -349,9 +363,15 @@ def _data_from_mne(epochs, *, sfreq, picks, resample):
                 "resample=True."
             )
         epochs = epochs.copy().pick([ch_name]).resample(sfreq, verbose="error")
-    # get_data(units="uV") gives float64 microvolts; one float32 copy is kept.
-    data = epochs.get_data(picks=[ch_name], units="uV", verbose="error")
-    return data.astype(np.float32, copy=False), ch_name
+    # get_data() returns float64; converting chunk by chunk keeps only the float32 result.
+    n_epochs, n_times = len(epochs), len(epochs.times)
+    data = np.empty((n_epochs, 1, n_times), dtype=np.float32)
+    for start in range(0, n_epochs, _CHUNK):
+        stop = min(start + _CHUNK, n_epochs)
+        data[start:stop] = epochs.get_data(
+            picks=[ch_name], item=slice(start, stop), verbose="error"
+        )
+    return data, ch_name
 
 
 def _reject_sparse(X):
@@ -395,7 +415,12 @@ def _data_from_array(X, *, picks):
             "Expected an array of shape (n_epochs, n_times) or (n_epochs, 1, n_times), got "
             f"shape {X.shape}."
         )
-    return np.multiply(X, 1e6, dtype=np.float32)
+    if X.dtype == np.float32 and X.flags.c_contiguous:
+        return X  # no copy: the network scales each batch to microvolts itself
+    data = np.empty(X.shape, dtype=np.float32)
+    for start in range(0, len(X), _CHUNK):
+        data[start : start + _CHUNK] = X[start : start + _CHUNK]
+    return data
 
 
 def _check_finite(data, chunk=2048):
@@ -413,7 +438,7 @@ def _check_finite(data, chunk=2048):
         )
 
 
-def _checked_microvolts(data, on_flat, chunk=2048):
+def _checked_volts(data, on_flat, chunk=2048):
     # Chunked so that validating a large recording set never holds a second full-size array.
     std, ptp = [], []
     for start in range(0, len(data), chunk):
@@ -421,14 +446,14 @@ def _checked_microvolts(data, on_flat, chunk=2048):
         std.append(block.std(axis=(1, 2), dtype=np.float64))
         ptp.append(np.ptp(block, axis=(1, 2)))
     std, ptp = np.concatenate(std), np.concatenate(ptp)
-    std_volts = float(np.median(std)) * 1e-6
+    std_volts = float(np.median(std))
     if std_volts > _MAX_PLAUSIBLE_STD_VOLTS:
         raise ValueError(
             f"The median epoch standard deviation is {std_volts:.3g} V, far above scalp EEG. "
             "mne-sscsleep, like MNE, expects volts: if your array is in microvolts, multiply it "
             "by 1e-6 (or pass mne.Epochs)."
         )
-    flat = ptp < FLAT_PTP_VOLTS * 1e6
+    flat = ptp < FLAT_PTP_VOLTS
     if flat.any() and on_flat != "ignore":
         message = (
             f"Epochs {_format_indices(np.flatnonzero(flat))} are flat (peak-to-peak below "

@@ -205,6 +205,11 @@ class SSCSleepNet(nn.Module):
         Standardise each epoch on its own, or with running statistics of the training data.
     amplitude_feature : bool
         Feed the epoch's log standard deviation to the head beside the branch embeddings.
+    input_scale : float
+        Factor from the input's unit to microvolts (default ``1e6``: input in volts, as MNE
+        stores EEG and as :class:`mne_sscsleep.SSCSleepClassifier` passes it). Scaling here, one
+        batch at a time, spares the boundary a full-size copy of the data; it sets the unit of
+        the amplitude feature and of the 1e-3 uV floor on an epoch's standard deviation.
 
     Shapes
     ------
@@ -215,7 +220,7 @@ class SSCSleepNet(nn.Module):
     Examples
     --------
     >>> net = SSCSleepNet()
-    >>> logits, z_se, z_lstm = net(torch.randn(4, 1, 3000))
+    >>> logits, z_se, z_lstm = net(20e-6 * torch.randn(4, 1, 3000))  # volts
     >>> tuple(logits.shape), tuple(z_se.shape), tuple(z_lstm.shape)
     ((4, 5), (4, 64), (4, 64))
     """
@@ -232,6 +237,7 @@ class SSCSleepNet(nn.Module):
         branches="both",
         normalization="epoch",
         amplitude_feature=True,
+        input_scale=1e6,
     ):
         super().__init__()
         if branches not in ("both", "se_resnet", "cnn_lstm"):
@@ -243,6 +249,7 @@ class SSCSleepNet(nn.Module):
         self.n_times = int(round(sfreq * EPOCH_DURATION))
         self.normalization = normalization
         self.amplitude_feature = bool(amplitude_feature)
+        self.input_scale = float(input_scale)
         # Global: running mean/variance over the training data. Epoch: each epoch is
         # standardised on its own; its log standard deviation (standardised over training by
         # `amplitude_norm`) can join the fused features.
@@ -274,16 +281,17 @@ class SSCSleepNet(nn.Module):
                 f"SSCSleepNet expects input of shape (batch, 1, {self.n_times}), got "
                 f"{tuple(x.shape)}."
             )
-        scale = x.std(dim=-1).clamp(min=1e-3)  # (B, 1), in the input's unit
+        std, mean = torch.std_mean(x, dim=-1, keepdim=True)
+        scale = (std * self.input_scale).clamp(min=1e-3)  # (B, 1, 1), microvolts
         if self.input_norm is not None:
-            x = self.input_norm(x)
+            x = self.input_norm(x * self.input_scale)
         else:
-            x = (x - x.mean(dim=-1, keepdim=True)) / scale.unsqueeze(-1)
+            x = (x - mean) * (self.input_scale / scale)
         z_se = self.se_resnet(x) if self.se_resnet is not None else None
         z_lstm = self.cnn_lstm(x) if self.cnn_lstm is not None else None
         features = [z for z in (z_se, z_lstm) if z is not None]
         if self.amplitude_norm is not None:
-            features.append(self.amplitude_norm(scale.log()))
+            features.append(self.amplitude_norm(scale.log().squeeze(-1)))
         absent = x.new_zeros(len(x), 0)
         z_se = absent if z_se is None else z_se
         z_lstm = absent if z_lstm is None else z_lstm

@@ -47,15 +47,25 @@ def test_stage_indices_rejects_bad_labels(labels, match):
         stage_indices(labels)
 
 
-def test_check_epochs_converts_volts_to_float32_microvolts(small_epochs):
+def test_check_epochs_converts_to_float32_volts(small_epochs):
     epochs, _ = small_epochs
     out = check_epochs(epochs)
     assert out.data.dtype == np.float32
     assert out.data.shape == (len(epochs), 1, 3000)
     assert out.ch_name == "EEG Fpz-Cz" and out.sfreq == 100.0
-    np.testing.assert_allclose(out.data, epochs.get_data() * 1e6, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(out.data, epochs.get_data(), rtol=1e-5, atol=1e-9)
     # Typical EEG amplitude: tens of microvolts.
-    assert 5 < out.data.std() < 200
+    assert 5e-6 < out.data.std() < 200e-6
+
+
+def test_check_epochs_does_not_copy_float32_arrays(small_epochs):
+    epochs, _ = small_epochs
+    data = epochs.get_data().astype(np.float32)
+    assert check_epochs(data).data is data
+    assert np.shares_memory(check_epochs(data[:, 0]).data, data)
+    # Chunked conversion of other dtypes gives the same values.
+    data64 = epochs.get_data()
+    np.testing.assert_array_equal(check_epochs(data64).data, data)
 
 
 @pytest.mark.parametrize("shape", ["2d", "3d"])
@@ -66,7 +76,7 @@ def test_check_epochs_accepts_arrays_in_volts(small_epochs, shape):
         data = data[:, 0]
     out = check_epochs(data)
     assert out.data.shape == (len(epochs), 1, 3000) and out.ch_name is None
-    np.testing.assert_allclose(out.data[:, 0], epochs.get_data()[:, 0] * 1e6, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(out.data[:, 0], epochs.get_data()[:, 0], rtol=1e-5, atol=1e-9)
 
 
 def _two_channel(epochs):

@@ -49,7 +49,7 @@ def test_single_branch_variants(branches):
 def test_epoch_normalisation_makes_the_branches_gain_invariant():
     torch.manual_seed(0)
     net = SSCSleepNet().eval()
-    x = torch.randn(4, 1, 3000) * 30
+    x = torch.randn(4, 1, 3000) * 30e-6  # volts
     small, big = net(x), net(3 * x)
     torch.testing.assert_close(small[1], big[1], rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(small[2], big[2], rtol=1e-4, atol=1e-4)
@@ -62,7 +62,7 @@ def test_epoch_normalisation_makes_the_branches_gain_invariant():
 def test_global_normalisation_learns_the_training_scale():
     torch.manual_seed(0)
     net = SSCSleepNet(normalization="global", amplitude_feature=False)
-    x = torch.randn(64, 1, 3000) * 30
+    x = torch.randn(64, 1, 3000) * 30e-6  # volts: the net works in microvolts
     for _ in range(50):  # let the running statistics converge
         net(x)
     assert abs(float(net.input_norm.running_var) - 900) / 900 < 0.1
