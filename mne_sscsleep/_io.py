@@ -19,7 +19,9 @@ import numpy as np
 from ._epochs import EPOCH_DURATION
 
 FORMAT = "mne-sscsleep-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Format 1 (pre-release) pooled the stems after batch norm: its weights do not fit the layers.
+_OLDEST_FORMAT_VERSION = 2
 
 
 def _encode(value):
@@ -181,6 +183,13 @@ def _load_payload(fname):
             f"{str(fname)!r} was written by mne-sscsleep {payload['package_version']} in model "
             f"format {payload['format_version']}; this is mne-sscsleep {__version__}, which "
             f"reads format {FORMAT_VERSION} and older. Upgrade mne-sscsleep to load it."
+        )
+    if payload["format_version"] < _OLDEST_FORMAT_VERSION:
+        raise ValueError(
+            f"{str(fname)!r} was written by mne-sscsleep {payload['package_version']} in model "
+            f"format {payload['format_version']}, whose network layers differ from this "
+            f"version's (format {FORMAT_VERSION}). Retrain the model with this version "
+            "(mne-sscsleep train, or SSCSleepClassifier.fit) and save it again."
         )
     if payload["epoch_duration"] != EPOCH_DURATION:
         raise ValueError(

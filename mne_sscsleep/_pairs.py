@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from ._epochs import N1
 
@@ -89,23 +90,38 @@ def sample_pairs(labels, n_pairs, *, same_stage=0.5, n1_share=None, rng):
     return np.column_stack([anchors, partners]).astype(np.int64)
 
 
-def _stretch(X, factors):
-    """Resample each epoch ``x(t) -> x(c + (t - c) * factor)`` about its centre ``c``.
+def _augment(X, gains, factors):
+    """Scale each epoch by ``gains`` and stretch it in time by ``factors`` about its centre.
 
-    Linear interpolation; positions beyond the edges are mirrored back into the epoch.
+    ``x(t) -> gain * x(c + (t - c) * factor)`` with linear interpolation; positions beyond the
+    edges are mirrored back into the epoch. Runs in torch (``grid_sample``), multi-threaded, about
+    ten times faster than the same interpolation with NumPy fancy indexing.
+
+    Parameters
+    ----------
+    X : Tensor, shape (B, 1, n_times)
+        The batch.
+    gains : ndarray, shape (B,) | None
+        Amplitude factors; None skips the scaling.
+    factors : ndarray, shape (B,) | None
+        Time-stretch factors; None skips the stretch.
+
+    Returns
+    -------
+    Tensor, shape (B, 1, n_times)
     """
-    n_times = X.shape[-1]
-    centre = (n_times - 1) / 2.0
-    positions = centre + (np.arange(n_times) - centre) * factors[:, None]  # (n, n_times)
-    period = 2 * (n_times - 1)
-    positions = np.abs((positions + period) % period)
-    positions = np.where(positions > n_times - 1, period - positions, positions)
-    left = np.clip(np.floor(positions).astype(np.intp), 0, n_times - 2)
-    weight = (positions - left).astype(X.dtype)
-    flat = X.reshape(len(X), n_times)
-    rows = np.arange(len(X))[:, None]
-    out = flat[rows, left] * (1 - weight) + flat[rows, left + 1] * weight
-    return out.reshape(X.shape)
+    if factors is not None:
+        n_times = X.shape[-1]
+        # grid_sample reads positions in [-1, 1] (align_corners: -1 and 1 are the end samples).
+        positions = torch.linspace(-1.0, 1.0, n_times, dtype=X.dtype)
+        positions = positions * torch.as_tensor(factors, dtype=X.dtype)[:, None]
+        grid = torch.stack([positions, torch.zeros_like(positions)], dim=-1)[:, None]
+        X = F.grid_sample(
+            X[:, :, None, :], grid, mode="bilinear", padding_mode="reflection", align_corners=True
+        )[:, :, 0, :]
+    if gains is not None:
+        X = X * torch.as_tensor(gains, dtype=X.dtype)[:, None, None]
+    return X
 
 
 class PairLoader:
@@ -204,12 +220,13 @@ class PairLoader:
             order = np.argsort(batch, kind="stable")
             X = np.empty((len(batch),) + self.X.shape[1:], dtype=self.X.dtype)
             X[order] = self.X[batch[order]]
+            gains = factors = None
             if self.gain_jitter:
                 gains = np.exp(self.rng.normal(0.0, self.gain_jitter, len(batch)))
-                X *= gains.astype(X.dtype).reshape((-1,) + (1,) * (X.ndim - 1))
             if self.time_stretch:
-                X = _stretch(X, self.rng.uniform(-1, 1, len(batch)) * self.time_stretch + 1)
-            yield torch.from_numpy(X), torch.as_tensor(self.y[batch], dtype=torch.int64)
+                factors = self.rng.uniform(-1, 1, len(batch)) * self.time_stretch + 1
+            X = _augment(torch.from_numpy(X), gains, factors)
+            yield X, torch.as_tensor(self.y[batch], dtype=torch.int64)
 
 
 class EpochLoader:

@@ -191,6 +191,10 @@ def test_load_refuses_incompatible_files(fitted, tmp_path):
     torch.save(payload, tmp_path / "future.sscsleep")
     with pytest.raises(ValueError, match="mne-sscsleep 9.0 in model format 99.*Upgrade"):
         SSCSleepClassifier.load(tmp_path / "future.sscsleep")
+    payload["format_version"], payload["package_version"] = 1, "0.1.0.dev0"
+    torch.save(payload, tmp_path / "old.sscsleep")
+    with pytest.raises(ValueError, match="model format 1, whose network layers differ.*Retrain"):
+        SSCSleepClassifier.load(tmp_path / "old.sscsleep")
 
 
 class _InterruptAt(Callback):
