@@ -116,8 +116,8 @@ def save_model(clf, fname):
         "stages": list(clf.stages_),
         "class_counts": [int(count) for count in clf.class_counts_],
         "params": params,
-        "module_state": clf.module_.state_dict(),
-        "criterion_state": clf.criterion_.state_dict(),
+        "module_state": _uncompiled(clf.module_).state_dict(),
+        "criterion_state": _uncompiled(clf.criterion_).state_dict(),
         "history": history,
     }
     fname = Path(fname)
@@ -199,6 +199,11 @@ def _load_payload(fname):
     return payload
 
 
+def _uncompiled(module):
+    """The module behind ``torch.compile`` (``compile=True``), so files load either way."""
+    return getattr(module, "_orig_mod", module)
+
+
 def load_model(fname, *, device="cpu"):
     """Load a classifier saved with :meth:`SSCSleepClassifier.save`.
 
@@ -223,8 +228,8 @@ def load_model(fname, *, device="cpu"):
     params["device"] = device
     clf = SSCSleepClassifier(**params)
     clf.initialize()
-    clf.module_.load_state_dict(payload["module_state"])
-    clf.criterion_.load_state_dict(payload["criterion_state"])
+    _uncompiled(clf.module_).load_state_dict(payload["module_state"])
+    _uncompiled(clf.criterion_).load_state_dict(payload["criterion_state"])
     clf.classes_user_ = np.asarray(payload["classes"])
     clf.stages_ = tuple(payload["stages"])
     clf.class_counts_ = np.asarray(payload["class_counts"])

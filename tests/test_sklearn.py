@@ -174,6 +174,18 @@ def test_save_load_one_file(fitted, tmp_path):
     assert len(loaded.history) == 2
 
 
+def test_compiled_model_saves_plain_weights(fitted, tmp_path):
+    # skorch's compile=True wraps module_ in torch.compile; files must not depend on it. The
+    # "eager" backend exercises the wrapper without minutes of code generation.
+    _, data = fitted
+    y = np.resize(np.array(STAGES), len(data))
+    clf = SSCSleepClassifier(**TINY, compile=True, compile__backend="eager").fit(data, y)
+    assert hasattr(clf.module_, "_orig_mod")
+    loaded = SSCSleepClassifier.load(clf.save(tmp_path / "compiled.sscsleep"))
+    assert not hasattr(loaded.module_, "_orig_mod") or loaded.compile
+    np.testing.assert_allclose(loaded.predict_proba(data[:20]), clf.predict_proba(data[:20]))
+
+
 def test_load_refuses_incompatible_files(fitted, tmp_path):
     clf, _ = fitted
     with pytest.raises(FileNotFoundError, match="No model file"):
