@@ -3,8 +3,11 @@
 Prints:
 
 1. training throughput (EEG epochs per second, a pair counting as two) of
-   ``SSCSleepClassifier.fit`` and of a bare PyTorch loop over the same ``nn.Module`` and loss
-   (random pairs, no skorch, no augmentation): the ratio is our overhead;
+   ``SSCSleepClassifier.fit`` (default augmentation, and without it) and of a bare PyTorch loop
+   over the same ``nn.Module``, loss and optimiser (random pairs, no skorch, no augmentation):
+   the ratio to the run without augmentation is the skorch + pair-sampling overhead. The three
+   are timed in turn ``--repeats`` times and medians are reported, because a shared 2-core
+   machine drifts by +-20 % from minute to minute;
 2. the time to stage one 8-hour night (960 epochs) with ``stage()``, against YASA's
    ``SleepStaging`` on the same night (if yasa is installed; its first, JIT-compiling call is
    excluded);
@@ -13,7 +16,7 @@ Prints:
 
 Usage::
 
-    python benchmarks/speed.py                   # ~4 min on 2 cores
+    python benchmarks/speed.py                   # ~5 min on 2 cores
     python benchmarks/speed.py --rss-epochs 10000
 """
 
@@ -32,9 +35,9 @@ from mne_sscsleep import AdaptiveLoss, SSCSleepClassifier, SSCSleepNet, stage
 from mne_sscsleep.datasets import simulate_sleep_epochs, simulate_sleep_raw
 
 
-def ours_throughput(data, y, passes):
+def ours_throughput(data, y, passes, **params):
     clf = SSCSleepClassifier(
-        max_epochs=passes, train_split=None, patience=None, random_state=0, verbose=0
+        max_epochs=passes, train_split=None, patience=None, random_state=0, verbose=0, **params
     )
     clf.fit(data, y)
     visited = sum(batch["train_batch_size"] for batch in clf.history[-1, "batches"])
@@ -119,7 +122,8 @@ def fit_peak_rss(n_epochs):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nights", type=int, default=4, help="simulated 8-h training nights")
-    parser.add_argument("--passes", type=int, default=2, help="training passes timed")
+    parser.add_argument("--passes", type=int, default=2, help="training passes per timing")
+    parser.add_argument("--repeats", type=int, default=3, help="timings of each kind")
     parser.add_argument("--rss-epochs", type=int, default=40_000)
     args = parser.parse_args(argv)
     print(
@@ -129,11 +133,23 @@ def main(argv=None):
     epochs, y, _ = simulate_sleep_epochs(args.nights, hours=8.0, random_state=0, verbose="error")
     data = epochs.get_data().astype(np.float32)
 
-    ours, clf = ours_throughput(data, y, args.passes)
-    bare = bare_throughput(data, y, args.passes)
+    no_augmentation = dict(iterator_train__gain_jitter=0, iterator_train__time_stretch=0)
+    timings = {"ours": [], "ours_no_augmentation": [], "bare": []}
+    for _ in range(args.repeats):  # interleaved, so that machine drift hits all three alike
+        ours, clf = ours_throughput(data, y, args.passes)
+        timings["ours"].append(ours)
+        timings["ours_no_augmentation"].append(
+            ours_throughput(data, y, args.passes, **no_augmentation)[0]
+        )
+        timings["bare"].append(bare_throughput(data, y, args.passes))
+    ours, plain, bare = (float(np.median(timings[key])) for key in timings)
+    spread = ", ".join(f"{key} {min(v):.0f}-{max(v):.0f}" for key, v in timings.items())
     print(
-        f"training: {ours:.0f} epochs/s (SSCSleepClassifier.fit, target >= 800); bare PyTorch "
-        f"loop {bare:.0f} epochs/s; overhead {bare / ours - 1:+.0%} (target <= +10%)"
+        f"training ({len(data)} epochs, median of {args.repeats}): {ours:.0f} epochs/s "
+        f"(SSCSleepClassifier.fit, default augmentation; target >= 800); {plain:.0f} epochs/s "
+        f"without augmentation; bare PyTorch loop {bare:.0f} epochs/s; skorch + pair-sampling "
+        f"overhead {bare / plain - 1:+.0%} (target <= +10%), with augmentation "
+        f"{bare / ours - 1:+.0%} [range: {spread}]"
     )
 
     ours_stage, yasa_stage = staging_times(clf)

@@ -140,8 +140,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
     max_epochs : int
         Maximum number of training epochs (passes over the data).
     batch_size : int
-        Pairs per training batch (``2 * batch_size`` EEG epochs), and epochs per prediction
-        batch.
+        Pairs per training batch (``2 * batch_size`` EEG epochs); prediction batches hold
+        ``2 * batch_size`` epochs too (``iterator_valid__batch_size`` overrides).
     iterator_train, iterator_valid : type
         Batch iterators; ``iterator_train__same_stage``, ``iterator_train__n1_share`` set the
         pair shares.
@@ -266,6 +266,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
             params.setdefault("sfreq", self.sfreq)
         elif prefix == "iterator_train" and self.random_state is not None:
             params.setdefault("random_state", self._seed_sequence().spawn(1)[0])
+        elif prefix == "iterator_valid" and self.batch_size != -1:
+            # As many epochs as a training batch holds: ~10 % faster on CPU than batch_size.
+            params.setdefault("batch_size", 2 * self.batch_size)
         return params
 
     def torch_compile(self, module, name):

@@ -210,16 +210,19 @@ def stage(model, raw, picks=None, *, verbose=None):
             "model.predict(epochs)."
         )
     ch_name = _pick_channel(raw, picks)
-    recording = raw.copy().pick([ch_name]).load_data(verbose=verbose)
-    if not np.isclose(recording.info["sfreq"], model.sfreq):
-        recording.resample(model.sfreq, verbose=verbose)
+    if np.isclose(raw.info["sfreq"], model.sfreq):
+        # Reads (or copies) only the staged channel: no copy of the whole recording.
+        signal = raw.get_data(picks=[ch_name], verbose=verbose)[0]
+    else:
+        recording = raw.copy().pick([ch_name]).load_data(verbose=verbose)
+        signal = recording.resample(model.sfreq, verbose=verbose).get_data()[0]
     n_times = int(round(EPOCH_DURATION * model.sfreq))
-    n_epochs = recording.n_times // n_times
+    n_epochs = len(signal) // n_times
     if n_epochs == 0:
         raise ValueError(
-            f"The recording lasts {recording.times[-1]:.1f} s, less than one 30-s epoch."
+            f"The recording lasts {len(signal) / model.sfreq:.1f} s, less than one 30-s epoch."
         )
-    leftover = recording.n_times - n_epochs * n_times
+    leftover = len(signal) - n_epochs * n_times
     if leftover:
         warnings.warn(
             f"The last {leftover / model.sfreq:.1f} s of the recording (less than one 30-s epoch) "
@@ -227,7 +230,7 @@ def stage(model, raw, picks=None, *, verbose=None):
             RuntimeWarning,
             stacklevel=2,
         )
-    data = recording.get_data()[0, : n_epochs * n_times].reshape(n_epochs, 1, n_times)
+    data = signal[: n_epochs * n_times].astype(np.float32).reshape(n_epochs, 1, n_times)
     flat = np.ptp(data, axis=-1)[:, 0] < FLAT_PTP_VOLTS
     if flat.any():
         warnings.warn(
