@@ -66,6 +66,15 @@ class N1Adaptation(Callback):
         Upper bound :math:`\lambda_\mathrm{max} \ge 1`.
     momentum : float
         :math:`\rho` in [0, 1): smoothing of the error over epochs.
+
+    Examples
+    --------
+    A stronger, faster adaptation, through the classifier's prefixed parameters:
+
+    >>> from mne_sscsleep import SSCSleepClassifier
+    >>> clf = SSCSleepClassifier(
+    ...     callbacks__n1_adaptation__gain=4.0, callbacks__n1_adaptation__momentum=0.0
+    ... )
     """
 
     def __init__(self, gain=2.0, max_weight=3.0, momentum=0.5):
@@ -146,7 +155,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
         Batch iterators; ``iterator_train__same_stage``, ``iterator_train__n1_share`` set the
         pair shares.
     train_split : callable | None
-        skorch's validation split; None trains on everything (no early stopping).
+        The validation split (skorch's ``ValidSplit``); None trains on everything (no early
+        stopping).
+    predict_nonlinearity : callable
+        Turns the network's logits into probabilities (a softmax over stages).
     sfreq : float
         Sampling rate of the model in Hz; input epochs are 30 s long.
     picks : str | int | None
@@ -309,6 +321,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         Returns
         -------
         self : SSCSleepClassifier
+            The fitted classifier.
         """
         data, labels, stages = check_epochs_labels(
             X, y, sfreq=self.sfreq, picks=self.picks, resample=self.resample
@@ -369,6 +382,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         Returns
         -------
         fname : pathlib.Path
+            The file written.
         """
         from ._io import save_model
 

@@ -202,6 +202,10 @@ def load_hmc(path, channel="EEG C4-M1", *, subjects=None, sfreq=100.0, trim_wake
     -------
     epochs, y, groups
         As :func:`load_sleep_edf`.
+
+    Examples
+    --------
+    >>> epochs, y, groups = load_hmc("~/data/hmc", subjects=[1, 2])  # doctest: +SKIP
     """
     import mne
 
@@ -241,6 +245,11 @@ def read_nsrr_stages(fname):
     annotations : mne.Annotations
         Descriptions ``'Sleep stage W'``, ..., one per scored stage run; unscored and movement
         periods are left out.
+
+    Examples
+    --------
+    >>> annotations = read_nsrr_stages("shhs1-200001-nsrr.xml")  # doctest: +SKIP
+    >>> raw.set_annotations(annotations)  # doctest: +SKIP
     """
     import xml.etree.ElementTree as ElementTree
 
@@ -289,6 +298,10 @@ def load_shhs(path, channel="EEG", *, visit="shhs1", subjects=None, sfreq=100.0,
     -------
     epochs, y, groups
         As :func:`load_sleep_edf`; groups are NSRR ids.
+
+    Examples
+    --------
+    >>> epochs, y, groups = load_shhs("~/data/shhs", subjects=[200001])  # doctest: +SKIP
     """
     root = _existing_folder(path, "SHHS")
     edfs = root / "polysomnography" / "edfs" / visit

@@ -142,8 +142,10 @@ def contrastive_loss(z_a, z_b, same, margin=1.0):
 
 
 class AdaptiveLoss(nn.Module):
-    """SSC-SleepNet's criterion: weighted CE + focal loss with an adaptive N1 penalty, plus a
-    cross-branch contrastive term on training pairs.
+    """SSC-SleepNet's criterion: weighted CE + focal loss, N1 penalty and contrastive term.
+
+    Weighted cross-entropy and focal loss are mixed by ``alpha``, misclassified N1 epochs get an
+    adaptive penalty, and training pairs add a cross-branch contrastive term.
 
     The formulas are in the module docstring of ``mne_sscsleep._loss`` and the user guide. Every
     constant is a constructor argument, so ``SSCSleepClassifier(criterion__gamma=...)`` and
@@ -170,6 +172,16 @@ class AdaptiveLoss(nn.Module):
         criterion's state).
     n1_weight : float
         Current :math:`\\lambda`, set by :class:`N1Adaptation` (1 = no extra penalty).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from mne_sscsleep import SSCSleepNet
+    >>> criterion = AdaptiveLoss(gamma=2.0).set_class_counts(np.array([100, 20, 300, 80, 100]))
+    >>> outputs = SSCSleepNet()(20e-6 * torch.randn(4, 1, 3000))
+    >>> loss = criterion(outputs, torch.tensor([0, 1, 1, 2]), paired=True)
+    >>> loss.ndim, bool(loss > 0)
+    (0, True)
     """
 
     def __init__(
@@ -195,6 +207,7 @@ class AdaptiveLoss(nn.Module):
         Returns
         -------
         self : AdaptiveLoss
+            The criterion, with its class weights set.
         """
         weights = class_weights_from_counts(counts, self.class_weight)
         self.class_weights.copy_(torch.as_tensor(weights))
@@ -217,6 +230,7 @@ class AdaptiveLoss(nn.Module):
         Returns
         -------
         loss : Tensor, scalar
+            The loss of the batch.
         """
         logits, z_se, z_lstm = outputs
         target = target.long()

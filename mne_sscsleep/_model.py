@@ -97,9 +97,15 @@ class SEResNetBranch(nn.Module):
     embedding_dim : int
         Size ``D`` of the latent vector.
 
-    Shapes
-    ------
-    ``(B, 1, T) -> (B, D)``.
+    Notes
+    -----
+    Shapes: ``(B, 1, T) -> (B, D)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> SEResNetBranch(sfreq=100.0)(torch.randn(2, 1, 3000)).shape
+    torch.Size([2, 64])
     """
 
     def __init__(self, sfreq=DEFAULT_SFREQ, channels=(16, 32, 64), embedding_dim=64):
@@ -116,7 +122,18 @@ class SEResNetBranch(nn.Module):
         self.project = nn.Linear(in_channels, embedding_dim)
 
     def forward(self, x):
-        """Latent vector of each epoch; ``(B, 1, T) -> (B, D)``."""
+        """Compute the latent vector of each epoch.
+
+        Parameters
+        ----------
+        x : Tensor, shape (B, 1, T)
+            Standardised epochs.
+
+        Returns
+        -------
+        z : Tensor, shape (B, D)
+            One latent vector per epoch.
+        """
         features = self.blocks(self.stem(x))
         return self.project(features.mean(dim=-1))
 
@@ -142,9 +159,15 @@ class CNNLSTMBranch(nn.Module):
     embedding_dim : int
         Size ``D`` of the latent vector.
 
-    Shapes
-    ------
-    ``(B, 1, T) -> (B, D)``; internally ``(B, 2 * n_filters, n_steps)`` into the LSTM.
+    Notes
+    -----
+    Shapes: ``(B, 1, T) -> (B, D)``; internally ``(B, 2 * n_filters, n_steps)`` into the LSTM.
+
+    Examples
+    --------
+    >>> import torch
+    >>> CNNLSTMBranch(sfreq=100.0, embedding_dim=32)(torch.randn(2, 1, 3000)).shape
+    torch.Size([2, 32])
     """
 
     def __init__(
@@ -167,7 +190,18 @@ class CNNLSTMBranch(nn.Module):
         self.project = nn.Linear(2 * lstm_hidden, embedding_dim)
 
     def forward(self, x):
-        """Latent vector of each epoch; ``(B, 1, T) -> (B, D)``."""
+        """Compute the latent vector of each epoch.
+
+        Parameters
+        ----------
+        x : Tensor, shape (B, 1, T)
+            Standardised epochs.
+
+        Returns
+        -------
+        z : Tensor, shape (B, D)
+            One latent vector per epoch.
+        """
         sequence = torch.cat([self.small(x), self.large(x)], dim=1).transpose(1, 2)
         _, (hidden, _) = self.lstm(sequence)  # hidden: (2, B, lstm_hidden)
         return self.project(torch.cat([hidden[0], hidden[1]], dim=1))
@@ -215,10 +249,10 @@ class SSCSleepNet(nn.Module):
         batch at a time, spares the boundary a full-size copy of the data; it sets the unit of
         the amplitude feature and of the 1e-3 uV floor on an epoch's standard deviation.
 
-    Shapes
-    ------
-    ``forward``: ``(B, 1, T) -> (logits (B, n_classes), z_se (B, D), z_lstm (B, D))``; the
-    embedding of a branch that is switched off is an empty ``(B, 0)`` tensor (skorch moves and
+    Notes
+    -----
+    Shapes of ``forward``: ``(B, 1, T) -> (logits (B, n_classes), z_se (B, D), z_lstm (B, D))``;
+    the embedding of a branch that is switched off is an empty ``(B, 0)`` tensor (skorch moves and
     caches outputs as tensors).
 
     Examples
@@ -279,7 +313,22 @@ class SSCSleepNet(nn.Module):
         )
 
     def forward(self, x):
-        """Logits and branch embeddings of single epochs; see the class docstring."""
+        """Compute the logits and branch embeddings of single epochs.
+
+        Parameters
+        ----------
+        x : Tensor, shape (B, 1, T)
+            EEG epochs in the input's unit (volts by default, see ``input_scale``).
+
+        Returns
+        -------
+        logits : Tensor, shape (B, n_classes)
+            Unnormalised stage scores.
+        z_se : Tensor, shape (B, D) or (B, 0)
+            SE-ResNet embedding (empty when that branch is switched off).
+        z_lstm : Tensor, shape (B, D) or (B, 0)
+            CNN-LSTM embedding (empty when that branch is switched off).
+        """
         if x.ndim != 3 or x.shape[1] != 1 or x.shape[2] != self.n_times:
             raise ValueError(
                 f"SSCSleepNet expects input of shape (batch, 1, {self.n_times}), got "

@@ -164,6 +164,16 @@ class PairLoader:
     ------
     X : Tensor of float32, shape (2 * B, 1, n_times)
     y : Tensor of int64, shape (2 * B,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorch.dataset import Dataset
+    >>> X = np.zeros((100, 1, 3000), dtype=np.float32)
+    >>> loader = PairLoader(Dataset(X, np.arange(100) % 5), batch_size=8, random_state=0)
+    >>> xb, yb = next(iter(loader))
+    >>> tuple(xb.shape), len(loader)
+    ((16, 1, 3000), 7)
     """
 
     def __init__(
@@ -245,6 +255,14 @@ class EpochLoader:
     ------
     X : Tensor of float32, shape (B, 1, n_times)
     y : Tensor of int64, shape (B,) (zeros when the dataset has no labels)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorch.dataset import Dataset
+    >>> loader = EpochLoader(Dataset(np.zeros((70, 1, 3000), dtype=np.float32)), batch_size=32)
+    >>> [len(xb) for xb, _ in loader]
+    [32, 32, 6]
     """
 
     def __init__(self, dataset, batch_size=256, **kwargs):

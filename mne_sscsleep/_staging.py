@@ -15,7 +15,7 @@ from ._epochs import EPOCH_DURATION, FLAT_PTP_VOLTS, STAGE_DESCRIPTIONS, STAGES,
 class Hypnogram:
     """Result of :func:`stage`: one row per 30-s epoch of the recording.
 
-    Attributes
+    Parameters
     ----------
     onset : ndarray of float, shape (n_epochs,)
         Start of each epoch in seconds from the start of the recording.
@@ -33,6 +33,12 @@ class Hypnogram:
         Channel that was staged.
     orig_time : datetime | None
         Measurement start of the recording (for annotations).
+
+    Examples
+    --------
+    >>> hypnogram = stage("model.sscsleep", raw)  # doctest: +SKIP
+    >>> hypnogram.to_data_frame().head()  # doctest: +SKIP
+    >>> raw.set_annotations(hypnogram.to_annotations())  # doctest: +SKIP
     """
 
     onset: np.ndarray
@@ -62,6 +68,7 @@ class Hypnogram:
         Returns
         -------
         df : pandas.DataFrame
+            One row per epoch.
         """
         import pandas as pd
 
@@ -79,11 +86,12 @@ class Hypnogram:
         return df
 
     def to_annotations(self):
-        """Stages as ``mne.Annotations`` (Sleep-EDF descriptions), for ``raw.set_annotations``.
+        """Convert to ``mne.Annotations`` (Sleep-EDF descriptions), for ``raw.set_annotations``.
 
         Returns
         -------
         annotations : mne.Annotations
+            One annotation per 30-s epoch.
         """
         import mne
 
@@ -110,6 +118,7 @@ class Hypnogram:
         Returns
         -------
         fname : pathlib.Path
+            The file written.
         """
         fname = Path(fname)
         if fname.exists() and not overwrite:

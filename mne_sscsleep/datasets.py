@@ -367,7 +367,7 @@ def simulate_sleep_raw(hours=8.0, *, sfreq=100.0, random_state=None, verbose=Non
 
     See Also
     --------
-    simulate_sleep_epochs
+    simulate_sleep_epochs : Several subjects' nights as labelled ``mne.Epochs``.
 
     Notes
     -----
@@ -448,7 +448,7 @@ def simulate_sleep_epochs(
     Examples
     --------
     >>> epochs, y, groups = simulate_sleep_epochs(2, hours=1.0, random_state=0, verbose="error")
-    >>> epochs.get_data().shape, sorted(set(groups))
+    >>> epochs.get_data().shape, sorted(set(groups.tolist()))
     ((240, 1, 3000), [0, 1])
     """
     import pandas as pd
@@ -499,6 +499,15 @@ def labelled_epochs_array(data, stages, ch_name, sfreq, metadata=None, verbose="
     Returns
     -------
     epochs : mne.EpochsArray
+        The epochs, with ``event_id`` :data:`EVENT_ID` and one event per epoch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = np.zeros((3, 1, 3000))
+    >>> epochs = labelled_epochs_array(data, np.array([0, 2, 4]), "EEG Fpz-Cz", 100.0)
+    >>> epochs.event_id["Sleep stage 2"], len(epochs)
+    (3, 3)
     """
     import mne
 
@@ -546,6 +555,13 @@ def epochs_from_raw(raw, *, picks=None, sfreq=100.0, trim_wake=None, verbose=Non
         30-s epochs of the chosen channel, labels in ``events``/``event_id``.
     y : ndarray of str, shape (n_epochs,)
         Canonical stage of each epoch (``'W', 'N1', 'N2', 'N3', 'R'``).
+
+    Examples
+    --------
+    >>> raw = simulate_sleep_raw(hours=1.0, random_state=0, verbose="error")
+    >>> epochs, y = epochs_from_raw(raw, verbose="error")
+    >>> len(epochs), y[:3].tolist()
+    (120, ['W', 'W', 'W'])
     """
     import mne
 

@@ -48,6 +48,7 @@ def macro_f1_score(y_true, y_pred):
     Returns
     -------
     score : float
+        The score, in [0, 1].
 
     Examples
     --------
@@ -92,7 +93,7 @@ SCORERS = {"macro_f1": macro_f1_scorer, "n1_f1": n1_f1_scorer, "accuracy": "accu
 class SleepReport:
     """Agreement between two hypnograms, as reported in sleep-staging papers.
 
-    Attributes
+    Parameters
     ----------
     stages : tuple of str
         The stages, in canonical order (rows and columns of ``confusion``).
@@ -103,10 +104,17 @@ class SleepReport:
     macro_f1 : float
         Mean F1 over the stages present in ``y_true`` or ``y_pred``.
     accuracy : float
+        Share of epochs whose stage agrees.
     kappa : float
         Cohen's kappa.
     confusion : ndarray of int, shape (5, 5)
         Rows: true stage; columns: predicted stage.
+
+    Examples
+    --------
+    >>> report = sleep_report(["W", "N1", "N2", "N2", "R"], ["W", "W", "N2", "N2", "R"])
+    >>> round(report.macro_f1, 3), report.n1_f1
+    (0.667, 0.0)
     """
 
     stages: tuple
@@ -130,6 +138,7 @@ class SleepReport:
         Returns
         -------
         summary : dict
+            Overall scores and per-stage F1 as plain numbers.
         """
         summary = {
             "accuracy": self.accuracy,

@@ -39,6 +39,11 @@ def plot_hypnogram(hypnogram, *, true_stages=None, probabilities=True, highlight
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure.
+
+    Examples
+    --------
+    >>> fig = plot_hypnogram(["W", "N1", "N2", "N2", "N3", "R"], true_stages=["W"] * 6)
     """
     import matplotlib.pyplot as plt
 
@@ -116,6 +121,11 @@ def plot_stage_probabilities(hypnogram, *, ax=None):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure.
+
+    Examples
+    --------
+    >>> fig = plot_stage_probabilities(stage(model, raw))  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
 
@@ -156,6 +166,11 @@ def plot_confusion_matrix(y_true, y_pred, *, normalize=True, ax=None):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure.
+
+    Examples
+    --------
+    >>> fig = plot_confusion_matrix(["W", "N1", "N2", "R"], ["W", "W", "N2", "R"])
     """
     import matplotlib.pyplot as plt
 
