@@ -1,0 +1,104 @@
+"""The documentation builds with warnings as errors, and public objects document themselves."""
+
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import mne_sscsleep
+from mne_sscsleep import datasets, metrics, viz
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _public_objects():
+    for module in (mne_sscsleep, datasets, metrics, viz):
+        for name in getattr(module, "__all__", None) or dir(module):
+            obj = getattr(module, name)
+            if name.startswith("_") or not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                continue
+            if obj.__module__.startswith("mne_sscsleep"):
+                yield f"{obj.__module__}.{name}", obj
+
+
+@pytest.mark.parametrize("name, obj", sorted(dict(_public_objects()).items()))
+def test_public_objects_have_examples(name, obj):
+    assert "Examples\n" in inspect.getdoc(obj), f"{name} has no Examples section"
+
+
+def test_every_public_object_is_in_the_api_reference():
+    api = (DOCS / "api.rst").read_text()
+    missing = [name for name, _ in _public_objects() if name.rsplit(".", 1)[-1] not in api]
+    assert not missing, f"not in docs/api.rst: {missing}"
+
+
+@pytest.mark.slow
+def test_docs_build_with_warnings_as_errors(tmp_path):
+    pytest.importorskip("sphinx")
+    pytest.importorskip("sphinx_gallery")
+    pytest.importorskip("numpydoc")
+    # The fast configuration renders the gallery pages without running the examples; a full
+    # build (sphinx-build -W docs docs/_build/html) runs them. Offline: no intersphinx.
+    env = dict(os.environ, SSCSLEEP_DOCS_FAST="1", SSCSLEEP_DOCS_OFFLINE="1", MPLBACKEND="Agg")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-d",
+            str(tmp_path / "doctrees"),
+            str(DOCS),
+            str(tmp_path / "html"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-8000:]
+    html = tmp_path / "html"
+    assert (html / "api.html").is_file() and (html / "user_guide.html").is_file()
+    assert (html / "generated" / "mne_sscsleep.SSCSleepClassifier.html").is_file()
+    assert (html / "auto_examples" / "plot_01_quickstart.html").is_file()
+    # The architecture diagram of the user guide is drawn at build time.
+    assert any((html / "_images").glob("sscsleepnet_diagram*.png"))
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "mne_sscsleep._classifier",
+        "mne_sscsleep._epochs",
+        "mne_sscsleep._loaders",
+        "mne_sscsleep._loss",
+        "mne_sscsleep._model",
+        "mne_sscsleep._pairs",
+        "mne_sscsleep._staging",
+        "mne_sscsleep.datasets",
+        "mne_sscsleep.metrics",
+        "mne_sscsleep.viz",
+    ],
+)
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    result = doctest.testmod(
+        importlib.import_module(module),
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+        verbose=False,
+    )
+    plt.close("all")
+    assert result.failed == 0, f"{result.failed} docstring example(s) failed in {module}"
