@@ -76,8 +76,9 @@ def _has_yasa():
 def test_speed_script_prints_every_figure(monkeypatch, capsys):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     speed = runpy.run_path(str(BENCHMARKS / "speed.py"))
-    speed["main"](["--nights", "1", "--passes", "1", "--rss-epochs", "300"])
+    speed["main"](["--nights", "1", "--passes", "1", "--repeats", "1", "--rss-epochs", "300"])
     out = capsys.readouterr().out
-    assert "training:" in out and "bare PyTorch loop" in out and "overhead" in out
+    assert "training (960 epochs, median of 1):" in out and "without augmentation" in out
+    assert "bare PyTorch loop" in out and "overhead" in out
     assert "staging one 8-h night (960 epochs)" in out
     assert "fitting 300 epochs (one pass): peak RSS" in out
