@@ -51,10 +51,7 @@ ABLATIONS = {
     },
     "ssc_no_contrastive": {"criterion__contrastive_weight": 0.0},
     "ssc_no_n1_adaptation": {"callbacks__n1_adaptation__gain": 0.0},
-    "ssc_no_augmentation": {
-        "iterator_train__gain_jitter": 0.0,
-        "iterator_train__time_stretch": 0.0,
-    },
+    "ssc_no_augmentation": {"augmentation": None},
     "ssc_se_resnet": {"module__branches": "se_resnet"},
     "ssc_cnn_lstm": {"module__branches": "cnn_lstm"},
 }

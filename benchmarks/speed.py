@@ -133,7 +133,7 @@ def main(argv=None):
     epochs, y, _ = simulate_sleep_epochs(args.nights, hours=8.0, random_state=0, verbose="error")
     data = epochs.get_data().astype(np.float32)
 
-    no_augmentation = dict(iterator_train__gain_jitter=0, iterator_train__time_stretch=0)
+    no_augmentation = dict(augmentation=None)
     timings = {"ours": [], "ours_no_augmentation": [], "bare": []}
     for _ in range(args.repeats):  # interleaved, so that machine drift hits all three alike
         ours, clf = ours_throughput(data, y, args.passes)

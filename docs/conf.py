@@ -58,9 +58,15 @@ numpydoc_validation_exclude = {
     r"Branch\.(?!forward$)",
     r"SSCSleepNet\.(?!forward$)",
     r"AdaptiveLoss\.(?!forward$|set_class_counts$)",
-    r"N1Adaptation\.",  # skorch callback hooks, documented by skorch
+    r"N1Adaptation\.(?!weight_after$)",  # skorch callback hooks, documented by skorch
+    r"EarlyStopping\.(?!replay$|stopped$)",
+    r"(Pair|Epoch)Loader\.",  # torch DataLoader methods
+    r"(PairBatch|SequentialBatch)Sampler\.",  # torch Sampler protocol
+    r"Augmentation\.(?!forward$)",
+    r"(SEResidualBlock|SqueezeExcitation)\.(?!forward$)",
+    r"ModelFile\.",  # dataclass fields, documented in the class's Attributes
     # data (constants and scorers): "#:" comments, not numpydoc docstrings
-    r"\.(STAGES|EVENT_ID|CHANNEL|SCORERS|macro_f1_scorer|n1_f1_scorer)$",
+    r"\.(STAGES|EVENT_ID|CHANNEL|SCORERS|macro_f1_scorer|n1_f1_scorer|REGISTRY)$",
 }
 
 intersphinx_mapping = {

@@ -1,13 +1,14 @@
 """SSC-SleepNet sleep staging for MNE-Python and scikit-learn."""
 
-from . import datasets, metrics, viz
-from ._classifier import N1Adaptation, SSCSleepClassifier
-from ._epochs import STAGES, check_epochs, stage_indices
-from ._loss import AdaptiveLoss
-from ._model import CNNLSTMBranch, SEResNetBranch, SSCSleepNet
-from ._pairs import EpochLoader, PairLoader
-from ._staging import Hypnogram, stage
+from . import datasets, io, metrics, nn, training, viz
+from ._classifier import SSCSleepClassifier
+from ._epochs import check_epochs
+from ._stages import STAGES, stage_indices
 from ._version import __version__
+from .io import model_info
+from .nn import AdaptiveLoss, CNNLSTMBranch, SEResNetBranch, SSCSleepNet
+from .staging import Hypnogram, stage
+from .training import EpochLoader, N1Adaptation, PairLoader
 
 __all__ = [
     "STAGES",
@@ -23,8 +24,12 @@ __all__ = [
     "__version__",
     "check_epochs",
     "datasets",
+    "io",
     "metrics",
+    "model_info",
+    "nn",
     "stage",
     "stage_indices",
+    "training",
     "viz",
 ]

@@ -1,4 +1,9 @@
-"""SSCSleepClassifier: SSC-SleepNet as a skorch / scikit-learn classifier."""
+"""SSCSleepClassifier: SSC-SleepNet as a skorch / scikit-learn classifier.
+
+Data flow: user object -> :func:`~mne_sscsleep.check_epochs` (in skorch's ``get_dataset`` hook,
+or in ``partial_fit`` for labelled training data) -> skorch's fit loop -> pair loader, network,
+augmentation and loss -> probabilities over the stages the model knows -> the user's labels.
+"""
 
 from __future__ import annotations
 
@@ -6,121 +11,37 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.exceptions import NotFittedError
-from sklearn.metrics import f1_score
-from skorch import NeuralNet, NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping, EpochScoring
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EpochScoring, LoadInitState
 from skorch.dataset import ValidSplit
-from skorch.utils import to_numpy, to_tensor
+from skorch.exceptions import NotInitializedError
+from skorch.history import History
+from skorch.utils import to_tensor
 
-from ._epochs import DEFAULT_SFREQ, N1, STAGES, check_epochs, check_epochs_labels
-from ._loss import AdaptiveLoss
-from ._model import SSCSleepNet
-from ._pairs import EpochLoader, PairLoader
+from ._epochs import EpochsDataset, check_epochs, check_epochs_labels
+from ._stages import DEFAULT_SFREQ, N_STAGES, STAGES, stage_indices
+from .io import read_model, write_model
+from .nn import AdaptiveLoss, Augmentation, SSCSleepNet, stage_softmax
+from .training import (
+    EarlyStopping,
+    EpochLoader,
+    N1Adaptation,
+    PairLoader,
+    resolve_dataset,
+    valid_accuracy,
+    valid_macro_f1,
+    valid_n1_f1,
+)
 
 #: Fewest training epochs accepted: enough for a validation split and a few batches.
 MIN_TRAINING_EPOCHS = 20
+# Purposes of the seeds derived from random_state (independent streams).
+_SEED_WEIGHTS, _SEED_EPOCH, _SEED_PAIRS, _SEED_SPLIT = range(4)
 
 
-def _softmax(logits):
-    """Softmax over the last dimension (a module-level function, so estimators pickle)."""
-    return torch.softmax(logits, dim=-1)
-
-
-def _valid_stage_predictions(net, dataset, y):
-    # Runs on skorch's cached validation outputs: raw skorch prediction, canonical indices.
-    proba = NeuralNet.predict_proba(net, dataset)
-    return np.asarray(y), proba.argmax(axis=1)
-
-
-def _valid_macro_f1(net, dataset, y):
-    y_true, y_pred = _valid_stage_predictions(net, dataset, y)
-    return f1_score(y_true, y_pred, average="macro", zero_division=0.0)
-
-
-def _valid_n1_f1(net, dataset, y):
-    y_true, y_pred = _valid_stage_predictions(net, dataset, y)
-    return f1_score(y_true, y_pred, labels=[N1], average="macro", zero_division=0.0)
-
-
-class N1Adaptation(Callback):
-    r"""Raise the loss penalty on misclassified N1 with the recent N1 error.
-
-    After each training epoch :math:`t`, with :math:`e_t` the share of N1 epochs misclassified
-    (on the validation split when there is one, else on the training batches):
-
-    .. math::
-
-        \bar e_t = \rho\,\bar e_{t-1} + (1 - \rho)\,e_t, \qquad
-        \lambda_{t+1} = \min(1 + \kappa\,\bar e_t,\ \lambda_\mathrm{max})
-
-    with :math:`\bar e_0 = 0`, so :math:`\lambda_1 = 1`. :math:`\lambda` is the ``n1_weight`` of
-    :class:`AdaptiveLoss`. The history gets ``n1_error`` (:math:`e_t`) and ``n1_weight`` (the
-    :math:`\lambda` used during epoch :math:`t`) columns.
-
-    Parameters
-    ----------
-    gain : float
-        :math:`\kappa`; 0 switches the adaptation off.
-    max_weight : float
-        Upper bound :math:`\lambda_\mathrm{max} \ge 1`.
-    momentum : float
-        :math:`\rho` in [0, 1): smoothing of the error over epochs.
-
-    Examples
-    --------
-    A stronger, faster adaptation, through the classifier's prefixed parameters:
-
-    >>> from mne_sscsleep import SSCSleepClassifier
-    >>> clf = SSCSleepClassifier(
-    ...     callbacks__n1_adaptation__gain=4.0, callbacks__n1_adaptation__momentum=0.0
-    ... )
-    """
-
-    def __init__(self, gain=2.0, max_weight=3.0, momentum=0.5):
-        self.gain = gain
-        self.max_weight = max_weight
-        self.momentum = momentum
-
-    def initialize(self):
-        if self.max_weight < 1 or not 0 <= self.momentum < 1 or self.gain < 0:
-            raise ValueError(
-                "N1Adaptation needs gain >= 0, max_weight >= 1 and 0 <= momentum < 1; got "
-                f"gain={self.gain}, max_weight={self.max_weight}, momentum={self.momentum}."
-            )
-        self.smoothed_error_ = 0.0
-        self.counts_ = {}
-        return self
-
-    def on_train_begin(self, net, **kwargs):
-        self.smoothed_error_ = 0.0
-        net.criterion_.n1_weight = 1.0
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.counts_ = {True: np.zeros(2), False: np.zeros(2)}
-
-    def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
-        if y_pred is None:
-            return
-        target = batch[1]
-        is_n1 = target == N1
-        predicted = y_pred[0].argmax(dim=1)
-        hits = (predicted[is_n1.to(predicted.device)] == N1).sum()
-        self.counts_[training] += (float(is_n1.sum()), float(hits))
-
-    def on_epoch_end(self, net, **kwargs):
-        seen, hits = self.counts_[False] if self.counts_[False][0] else self.counts_[True]
-        used = float(net.criterion_.n1_weight)
-        error = 1.0 - hits / seen if seen else np.nan
-        if seen:
-            self.smoothed_error_ = (
-                self.momentum * self.smoothed_error_ + (1 - self.momentum) * error
-            )
-        net.criterion_.n1_weight = float(
-            min(1.0 + self.gain * self.smoothed_error_, self.max_weight)
-        )
-        net.history.record("n1_error", error)
-        net.history.record("n1_weight", used)
+def _uncompiled(module):
+    """The module behind ``torch.compile`` (``compile=True``), so files load either way."""
+    return getattr(module, "_orig_mod", module)
 
 
 class SSCSleepClassifier(NeuralNetClassifier):
@@ -131,10 +52,17 @@ class SSCSleepClassifier(NeuralNetClassifier):
     as ``'Sleep stage 4'``) or integers 0..4. ``predict`` returns the user's own labels
     (``classes_``, in stage order W, N1, N2, N3, R).
 
+    Every input passes :func:`~mne_sscsleep.check_epochs` in skorch's ``get_dataset`` hook, so
+    ``fit``, ``partial_fit``, ``predict_proba``, ``forward``, ``score`` and scoring callbacks
+    all apply the same checks; a :class:`~mne_sscsleep._epochs.EpochsDataset` from
+    :func:`~mne_sscsleep.check_epochs` is taken as it is.
+
     Training feeds pairs of epochs (:class:`PairLoader`) to a pseudo-Siamese network
-    (:class:`SSCSleepNet`) under :class:`AdaptiveLoss`; :class:`N1Adaptation` raises the N1
-    penalty each epoch. A stratified 10 % of the training epochs is held out to monitor
-    macro-F1, stop early and restore the best epoch.
+    (:class:`SSCSleepNet`) under :class:`AdaptiveLoss`; :class:`~mne_sscsleep.nn.Augmentation`
+    varies gain and time scale of the training batches on the model's device, and
+    :class:`N1Adaptation` raises the N1 penalty each epoch from the N1 error on the training
+    batches. A stratified 10 % of the training epochs is held out to monitor macro-F1, stop
+    early and restore the best epoch.
 
     Parameters
     ----------
@@ -152,24 +80,35 @@ class SSCSleepClassifier(NeuralNetClassifier):
         Pairs per training batch (``2 * batch_size`` EEG epochs); prediction batches hold
         ``2 * batch_size`` epochs too (``iterator_valid__batch_size`` overrides).
     iterator_train, iterator_valid : type
-        Batch iterators; ``iterator_train__same_stage``, ``iterator_train__n1_share`` set the
-        pair shares.
+        Batch iterators (``DataLoader`` subclasses); ``iterator_train__same_stage``,
+        ``iterator_train__n1_share`` set the pair shares, ``iterator_train__num_workers`` etc.
+        go to the ``DataLoader``.
     train_split : callable | None
         The validation split (skorch's ``ValidSplit``); None trains on everything (no early
-        stopping).
+        stopping). A ``ValidSplit`` without a ``random_state`` of its own draws its split from
+        the classifier's ``random_state``.
+    augmentation : type of torch.nn.Module | None
+        Training-time augmentation of each batch, on the model's device (arguments as
+        ``augmentation__gain_jitter``, ``augmentation__time_stretch``); None disables it.
     predict_nonlinearity : callable
         Turns the network's logits into probabilities (a softmax over stages).
+    classes : array-like | None
+        The labels the model predicts, one per stage (e.g. ``['W', 'N1', 'N2', 'N3', 'R']``).
+        None: the stages seen in training. Declaring them lets ``partial_fit`` learn from
+        batches that miss a stage, and keeps ``predict_proba``'s columns fixed.
     sfreq : float
         Sampling rate of the model in Hz; input epochs are 30 s long.
     picks : str | int | None
-        Channel to use when the input has several.
+        Channel to use when the input has several (None: the only one, or the only EEG one).
     resample : bool
         Resample ``mne.Epochs`` at another rate to ``sfreq`` instead of raising an error.
     patience : int | None
         Early-stopping patience in epochs (on validation macro-F1); None disables it.
     random_state : int | None
-        Seeds torch (weights, dropout) and the pair sampler; the same seed gives the same
-        predictions on CPU. Note: seeding sets torch's global random state.
+        Seeds the weights, the validation split, the pair draws and, at the start of each
+        epoch, torch's generator (dropout, augmentation): the same seed gives the same
+        predictions on CPU, and a training resumed from a checkpoint continues as the
+        uninterrupted one would. Note: seeding sets torch's global random state.
     device : str
         ``'cpu'`` or ``'cuda'``.
     verbose : int
@@ -184,7 +123,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
     Attributes
     ----------
     classes_ : ndarray
-        The user's labels of the stages seen in training, in stage order.
+        The user's labels of the stages the model predicts, in stage order.
     stages_ : tuple of str
         The canonical stages behind ``classes_``.
     class_counts_ : ndarray of int, shape (5,)
@@ -192,7 +131,14 @@ class SSCSleepClassifier(NeuralNetClassifier):
     ch_name_ : str | None
         Channel the model was trained on (None for arrays).
     history : skorch.History
-        Per-epoch losses, ``valid_macro_f1``, ``valid_n1_f1``, ``n1_error`` and ``n1_weight``.
+        Per-epoch losses, ``valid_acc``, ``valid_macro_f1``, ``valid_n1_f1``, ``n1_error`` and
+        ``n1_weight``.
+
+    Notes
+    -----
+    Scoring callbacks receive the canonical stage indices (0..4) as ``y`` and the user's labels
+    from ``predict``: use the scorers of :mod:`mne_sscsleep.metrics`, which accept any stage
+    spelling, rather than scikit-learn's string scorers when labels are names.
 
     Examples
     --------
@@ -214,8 +160,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
         batch_size=64,
         iterator_train=PairLoader,
         iterator_valid=EpochLoader,
-        train_split=ValidSplit(0.1, stratified=True, random_state=0),  # noqa: B008
-        predict_nonlinearity=_softmax,
+        train_split=ValidSplit(0.1, stratified=True),  # noqa: B008
+        augmentation=Augmentation,
+        predict_nonlinearity=stage_softmax,
+        classes=None,
         sfreq=DEFAULT_SFREQ,
         picks=None,
         resample=False,
@@ -236,10 +184,12 @@ class SSCSleepClassifier(NeuralNetClassifier):
             iterator_valid=iterator_valid,
             train_split=train_split,
             predict_nonlinearity=predict_nonlinearity,
+            classes=classes,
             device=device,
             verbose=verbose,
             **kwargs,
         )
+        self.augmentation = augmentation
         self.sfreq = sfreq
         self.picks = picks
         self.resample = resample
@@ -251,11 +201,12 @@ class SSCSleepClassifier(NeuralNetClassifier):
         callbacks = [
             (name, callback)
             for name, callback in super().get_default_callbacks()
-            if name != "valid_acc"  # its scorer would call predict() on skorch's internal data
+            if name != "valid_acc"  # 'accuracy' would compare stage indices with user labels
         ]
         extra = [
-            ("valid_macro_f1", EpochScoring(_valid_macro_f1, False, name="valid_macro_f1")),
-            ("valid_n1_f1", EpochScoring(_valid_n1_f1, False, name="valid_n1_f1")),
+            ("valid_acc", EpochScoring(valid_accuracy, False, name="valid_acc")),
+            ("valid_macro_f1", EpochScoring(valid_macro_f1, False, name="valid_macro_f1")),
+            ("valid_n1_f1", EpochScoring(valid_n1_f1, False, name="valid_n1_f1")),
             ("n1_adaptation", N1Adaptation()),
         ]
         if self.patience and self.train_split is not None:
@@ -272,16 +223,76 @@ class SSCSleepClassifier(NeuralNetClassifier):
             )
         return callbacks[:-1] + extra + callbacks[-1:]  # print_log stays last
 
+    def get_dataset(self, X, y=None):
+        """Validate the input once and wrap it for skorch (the one input boundary).
+
+        Parameters
+        ----------
+        X : mne.Epochs | list of mne.Epochs | ndarray | EpochsDataset
+            EEG epochs (see :func:`~mne_sscsleep.check_epochs`); a dataset made by
+            :func:`~mne_sscsleep.check_epochs` (or skorch's split of one) passes as it is.
+        y : array-like | None
+            Stage labels, when the data are for training.
+
+        Returns
+        -------
+        dataset : EpochsDataset | torch.utils.data.Subset
+            The validated data.
+        """
+        if isinstance(X, torch.utils.data.Subset):
+            resolve_dataset(X)  # skorch's validation split of a checked dataset
+            return X
+        if isinstance(X, EpochsDataset):
+            if not np.isclose(X.sfreq, self.sfreq):
+                raise ValueError(
+                    f"The dataset was checked at {X.sfreq:g} Hz but the model works at "
+                    f"{self.sfreq:g} Hz; check it again with "
+                    f"check_epochs(X, sfreq={self.sfreq:g})."
+                )
+            dataset = X
+        elif y is None:
+            dataset = check_epochs(X, **self._input_options())
+        else:
+            dataset = check_epochs_labels(X, y, **self._input_options())
+        self._warn_if_other_channel(dataset)
+        return dataset
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        split = self.train_split
+        if isinstance(split, ValidSplit) and split.random_state is None:
+            if self.random_state is not None:
+                seeded = ValidSplit(
+                    split.cv, stratified=split.stratified, random_state=self._seed(_SEED_SPLIT)
+                )
+                return seeded(self.get_dataset(X, y), y, **fit_params)
+        return super().get_split_datasets(X, y, **fit_params)
+
     def get_params_for(self, prefix):
         params = super().get_params_for(prefix)
         if prefix == "module":
             params.setdefault("sfreq", self.sfreq)
-        elif prefix == "iterator_train" and self.random_state is not None:
-            params.setdefault("random_state", self._seed_sequence().spawn(1)[0])
+        elif prefix == "iterator_train" and _is_subclass(self.iterator_train, PairLoader):
+            if self.random_state is not None:
+                params.setdefault("random_state", self._seed(_SEED_PAIRS))
+            params.setdefault("start_pass", len(self.history) if self.history else 0)
         elif prefix == "iterator_valid" and self.batch_size != -1:
             # As many epochs as a training batch holds: ~10 % faster on CPU than batch_size.
             params.setdefault("batch_size", 2 * self.batch_size)
         return params
+
+    def initialize_module(self):
+        if self.random_state is not None:
+            torch.manual_seed(self._seed(_SEED_WEIGHTS))
+        super().initialize_module()
+        if self.augmentation is not None:
+            # A module of the net's own: skorch moves it to the device and switches it between
+            # training (augment) and evaluation (identity) with the network.
+            self.augmentation_ = self.initialized_instance(
+                self.augmentation, self.get_params_for("augmentation")
+            )
+        elif hasattr(self, "augmentation_"):
+            del self.augmentation_
+        return self
 
     def torch_compile(self, module, name):
         # Only the network: the criterion's N1 weight changes every epoch (N1Adaptation), which
@@ -297,70 +308,120 @@ class SSCSleepClassifier(NeuralNetClassifier):
             self.criterion_.set_class_counts(counts)
         return self
 
+    def infer(self, x, **fit_params):
+        augmentation = getattr(self, "augmentation_", None)
+        if augmentation is not None and augmentation.training:
+            x = augmentation(to_tensor(x, device=self.device))
+        return super().infer(x, **fit_params)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)
         if isinstance(self.criterion_, AdaptiveLoss):
-            # Training batches come from the pair iterator: rows 2k and 2k + 1 form a pair.
-            return self.criterion_(y_pred, y_true, paired=training)
+            # The pair iterator puts the two epochs of pair k in rows 2k and 2k + 1.
+            paired = training and _is_subclass(self.iterator_train, PairLoader)
+            return self.criterion_(y_pred, y_true, paired=paired)
         logits = y_pred[0] if isinstance(y_pred, tuple) else y_pred
         return self.criterion_(logits, y_true)
 
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        # A checkpoint's history must be in place before the other callbacks begin, so that
+        # scores, early stopping and the N1 adaptation continue where it left off: load it here
+        # (skorch calls the net's own hook first; LoadInitState then sees it has loaded).
+        for _, callback in self.callbacks_:
+            if isinstance(callback, LoadInitState):
+                callback.on_train_begin(net, X=X, y=y, **kwargs)
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
+        if self.random_state is not None:
+            # Dropout and augmentation draw from a generator seeded per epoch: a training
+            # resumed at epoch k draws what the uninterrupted one drew.
+            torch.manual_seed(self._seed(_SEED_EPOCH, len(self.history)))
+
+    def check_is_fitted(self, attributes=None, *args, **kwargs):
+        if attributes is None and not hasattr(self, "classes_user_"):
+            raise NotInitializedError(
+                f"This {type(self).__name__} is not fitted yet; call fit(X, y) before predicting."
+            )
+        return super().check_is_fitted(attributes, *args, **kwargs)
+
     # ---- scikit-learn API ---------------------------------------------------------------------
     def fit(self, X, y=None, **fit_params):
-        """Train on labelled 30-s epochs.
+        """Train on labelled 30-s epochs (from scratch, unless ``warm_start``).
 
         Parameters
         ----------
-        X : mne.Epochs | ndarray, shape (n_epochs, n_times) or (n_epochs, 1, n_times)
-            EEG epochs (arrays in volts, sampled at ``sfreq``).
+        X : mne.Epochs | list of mne.Epochs | ndarray
+            EEG epochs; arrays of shape ``(n_epochs, n_times)`` or ``(n_epochs, 1, n_times)``
+            in volts, sampled at ``sfreq``.
         y : array-like, shape (n_epochs,) | None
             Stage labels; None reads them from ``X.events`` for ``mne.Epochs``.
         **fit_params
-            Passed to skorch's ``fit``.
+            Passed to skorch's ``fit`` (e.g. ``groups`` for a grouped ``train_split``).
 
         Returns
         -------
         self : SSCSleepClassifier
             The fitted classifier.
         """
-        data, labels, stages = check_epochs_labels(
-            X, y, sfreq=self.sfreq, picks=self.picks, resample=self.resample
-        )
-        self._learn_labels(labels, stages)
-        self.ch_name_ = data.ch_name
-        if self.random_state is not None:
-            torch.manual_seed(int(self._seed_sequence().generate_state(1)[0]))
-        return super().fit(data.data, stages, **fit_params)
+        dataset = self._training_dataset(X, y)
+        self._learn_labels(dataset, self.classes)
+        return super().fit(dataset, None, **fit_params)  # partial_fit reads y from the dataset
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train further on labelled epochs, keeping the current weights.
+
+        Parameters
+        ----------
+        X : mne.Epochs | list of mne.Epochs | ndarray
+            EEG epochs, as for :meth:`fit`.
+        y : array-like, shape (n_epochs,) | None
+            Stage labels, as for :meth:`fit`.
+        classes : array-like | None
+            On the first call of an unfitted classifier, the labels to predict (as the
+            ``classes`` parameter); later calls must name the same labels, or None.
+        **fit_params
+            Passed to skorch's ``partial_fit``.
+
+        Returns
+        -------
+        self : SSCSleepClassifier
+            The classifier.
+        """
+        dataset = self._training_dataset(X, y)
+        if not hasattr(self, "classes_user_"):
+            self._learn_labels(dataset, self.classes if classes is None else classes)
+        else:
+            self._check_known_stages(dataset, classes)
+            self._warn_if_other_channel(dataset)
+        return super().partial_fit(dataset, dataset.y, **fit_params)
 
     def predict_proba(self, X):
         """Stage probabilities of each epoch.
 
         Parameters
         ----------
-        X : mne.Epochs | ndarray
+        X : mne.Epochs | list of mne.Epochs | ndarray | EpochsDataset
             EEG epochs, as for :meth:`fit`.
 
         Returns
         -------
-        proba : ndarray of float64, shape (n_epochs, n_classes)
-            Columns follow ``classes_``; rows sum to 1 (stages absent from training get none).
+        proba : ndarray of float32, shape (n_epochs, n_classes)
+            Columns follow ``classes_``: skorch's softmax over the five stages, renormalised
+            over the stages the model knows.
         """
-        return self._proba(X)
-
-    def _proba(self, X, on_flat="raise"):
-        logits = self._logits(X, on_flat)
-        logits[:, self._absent_stages()] = -np.inf
-        logits -= logits.max(axis=1, keepdims=True)
-        proba = np.exp(logits)
-        proba /= proba.sum(axis=1, keepdims=True)
-        return proba[:, self._present_stages()]
+        self.check_is_fitted()
+        proba = super().predict_proba(X)[:, self._present_stages()]
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X):
         """Stage of each epoch, as the user's labels.
 
         Parameters
         ----------
-        X : mne.Epochs | ndarray
+        X : mne.Epochs | list of mne.Epochs | ndarray | EpochsDataset
             EEG epochs, as for :meth:`fit`.
 
         Returns
@@ -374,6 +435,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
     def save(self, fname):
         """Save the fitted model to one file (weights, labels, sampling rate, channel, history).
 
+        Components are stored by their names in :data:`mne_sscsleep.io.REGISTRY`; runtime
+        settings (``device``, ``compile``) and user callbacks are not stored.
+
         Parameters
         ----------
         fname : str | pathlib.Path
@@ -384,13 +448,33 @@ class SSCSleepClassifier(NeuralNetClassifier):
         fname : pathlib.Path
             The file written.
         """
-        from ._io import save_model
-
-        return save_model(self, fname)
+        self.check_is_fitted()
+        defaults = {name for name, _ in self.get_default_callbacks()}
+        params = {
+            name: value
+            for name, value in self.get_params(deep=False).items()
+            if not name.startswith("callbacks__") or name.split("__")[1] in defaults
+        }
+        return write_model(
+            fname,
+            params=params,
+            module_state=_uncompiled(self.module_).state_dict(),
+            criterion_state=_uncompiled(self.criterion_).state_dict(),
+            classes=self.classes_user_,
+            stages=self.stages_,
+            class_counts=self.class_counts_,
+            ch_name=self.ch_name_,
+            sfreq=self.sfreq,
+            history=self.history.to_list(),
+        )
 
     @classmethod
     def load(cls, fname, *, device="cpu"):
-        """Load a model saved with :meth:`save`, checking that the file is compatible.
+        """Load a model saved with :meth:`save`, checking that the file is sound and safe.
+
+        The file is read with :func:`mne_sscsleep.io.read_model`: anything it names outside
+        mne-sscsleep's registry is refused before anything is built, damaged weights are
+        refused, and the weights must fit the network the file describes.
 
         Parameters
         ----------
@@ -402,10 +486,28 @@ class SSCSleepClassifier(NeuralNetClassifier):
         Returns
         -------
         clf : SSCSleepClassifier
+            Fitted and ready to ``predict``, as an instance of ``cls`` (a subclass loads as
+            itself).
         """
-        from ._io import load_model
-
-        return load_model(fname, device=device)
+        model = read_model(fname)
+        try:
+            clf = cls(**model.params, device=device)
+            clf._set_labels(model.classes, model.stages, model.class_counts, model.ch_name)
+            clf._check_state_shapes(model, fname)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # skorch's re-init messages
+                clf.initialize()
+            _uncompiled(clf.module_).load_state_dict(model.module_state)
+            _uncompiled(clf.criterion_).load_state_dict(model.criterion_state)
+        except (TypeError, ValueError, RuntimeError) as error:
+            if str(error).startswith("Refusing to load"):
+                raise
+            raise ValueError(
+                f"Refusing to load {str(fname)!r}: its parameters or weights do not fit this "
+                f"version's {cls.__name__} ({str(error).splitlines()[0][:300]})."
+            ) from None
+        clf.history = History(model.history)
+        return clf
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -427,42 +529,127 @@ class SSCSleepClassifier(NeuralNetClassifier):
             ) from None
 
     # ---- helpers ------------------------------------------------------------------------------
-    def _seed_sequence(self):
-        return np.random.SeedSequence(int(self.random_state))
+    def _input_options(self):
+        return dict(sfreq=self.sfreq, picks=self.picks, resample=self.resample)
 
-    def _learn_labels(self, labels, stages):
-        """Check the training labels, then store the user's label of each stage seen."""
-        counts = np.bincount(stages, minlength=len(STAGES))
-        present = np.flatnonzero(counts)
+    def _training_dataset(self, X, y):
+        if self.random_state is not None and (
+            isinstance(self.random_state, bool) or not isinstance(self.random_state, int)
+        ):
+            raise TypeError(
+                f"random_state must be an int or None, got {type(self.random_state).__name__} "
+                f"{self.random_state!r}."
+            )
+        if not isinstance(X, EpochsDataset):
+            return check_epochs_labels(X, y, **self._input_options())
+        dataset = self.get_dataset(X)
+        if y is not None:
+            labels = np.asarray(y)
+            if labels.ndim != 1 or len(labels) != len(dataset):
+                raise ValueError(
+                    f"X has {len(dataset)} epochs but y has {labels.shape} labels; pass one label "
+                    "per epoch."
+                )
+            dataset = EpochsDataset(
+                dataset.X,
+                stage_indices(labels),
+                labels=labels,
+                ch_name=dataset.ch_name,
+                sfreq=dataset.sfreq,
+            )
+        elif dataset.y is None:
+            raise ValueError("The dataset holds no labels; pass y, or use check_epochs_labels.")
+        return dataset
+
+    def _seed(self, *key):
+        sequence = np.random.SeedSequence(int(self.random_state), spawn_key=key)
+        return int(sequence.generate_state(1)[0])
+
+    def _learn_labels(self, dataset, classes):
+        """Check the training labels, then store the user's label of each stage."""
+        stages = dataset.y
+        counts = np.bincount(stages, minlength=N_STAGES)
         if len(stages) < MIN_TRAINING_EPOCHS:
             raise ValueError(
                 f"Got {len(stages)} training epochs; SSCSleepClassifier needs at least "
                 f"{MIN_TRAINING_EPOCHS} (a whole night has ~1000)."
             )
-        if len(present) < 2:
+        seen = np.flatnonzero(counts)
+        if len(seen) < 2:
             raise ValueError(
-                f"The training data hold a single stage ({STAGES[present[0]]}); a sleep stager "
+                f"The training data hold a single stage ({STAGES[seen[0]]}); a sleep stager "
                 "needs at least two, and normally all five (W, N1, N2, N3, R)."
             )
+        if classes is None:
+            present, labels = seen, []
+            for stage in present:
+                spellings = np.unique(dataset.labels[stages == stage].astype(str))
+                # Several spellings of one stage (e.g. 'Sleep stage 3' and 'Sleep stage 4' for
+                # N3): answer with the stage's canonical name.
+                labels.append(
+                    STAGES[stage] if len(spellings) > 1 else dataset.labels[stages == stage][0]
+                )
+        else:
+            present, labels = self._declared_classes(classes)
+            unknown = [STAGES[stage] for stage in seen if stage not in present]
+            if unknown:
+                raise ValueError(
+                    f"The training data hold stage(s) {', '.join(unknown)}, which classes="
+                    f"{list(classes)!r} does not name; add them to classes or drop those epochs."
+                )
         self._check_validation_split(stages)  # before any fitted attribute changes
-        missing = [STAGES[stage] for stage in range(len(STAGES)) if counts[stage] == 0]
+        missing = [STAGES[stage] for stage in range(N_STAGES) if counts[stage] == 0]
         if missing:
+            consequence = (
+                "the model cannot learn them and will never predict them"
+                if classes is None
+                else "their probabilities are not learned"
+            )
             warnings.warn(
-                f"Stage(s) {', '.join(missing)} are missing from the training data; the model "
-                "cannot learn them and will never predict them. Train on whole nights to cover "
-                "all five stages.",
+                f"Stage(s) {', '.join(missing)} are missing from the training data; "
+                f"{consequence}. Train on whole nights to cover all five stages.",
                 RuntimeWarning,
                 stacklevel=3,
             )
-        user_labels = []
-        for stage in present:
-            spellings = np.unique(labels[stages == stage].astype(str))
-            # Several spellings of one stage (e.g. 'Sleep stage 3' and 'Sleep stage 4' for N3):
-            # answer with the stage's canonical name.
-            user_labels.append(STAGES[stage] if len(spellings) > 1 else labels[stages == stage][0])
-        self.classes_user_ = np.asarray(user_labels)
-        self.stages_ = tuple(STAGES[stage] for stage in present)
-        self.class_counts_ = counts
+        self._set_labels(labels, [STAGES[stage] for stage in present], counts, dataset.ch_name)
+
+    def _set_labels(self, labels, stages, counts, ch_name):
+        self.classes_user_ = np.asarray(labels)
+        self.stages_ = tuple(stages)
+        self.class_counts_ = np.asarray(counts)
+        self.ch_name_ = ch_name
+
+    @staticmethod
+    def _declared_classes(classes):
+        """Stage indices and labels (in stage order) of a ``classes`` declaration."""
+        labels = np.asarray(classes)
+        if labels.ndim != 1 or len(labels) == 0:
+            raise ValueError(f"classes must be a non-empty list of labels, got {classes!r}.")
+        indices = stage_indices(labels, name="classes")
+        if len(set(indices.tolist())) != len(indices):
+            raise ValueError(
+                f"classes={list(labels)!r} names a stage twice; give one label per stage."
+            )
+        order = np.argsort(indices)
+        return indices[order], labels[order].tolist()
+
+    def _check_known_stages(self, dataset, classes):
+        if classes is not None:
+            _, labels = self._declared_classes(classes)
+            if list(map(str, labels)) != list(map(str, self.classes_user_)):
+                raise ValueError(
+                    f"partial_fit got classes={list(classes)!r}, but the model predicts "
+                    f"{list(self.classes_user_)!r}; pass the same classes or None."
+                )
+        new = sorted(set(STAGES[stage] for stage in dataset.y) - set(self.stages_))
+        if new:
+            raise ValueError(
+                f"partial_fit got stage(s) {', '.join(new)}, which the model does not predict "
+                f"(it knows {', '.join(self.stages_)}). Declare every stage up front with "
+                "classes=['W', 'N1', 'N2', 'N3', 'R'] (a parameter, or partial_fit's argument on "
+                "the first call)."
+            )
+        self._check_validation_split(dataset.y)
 
     def _check_validation_split(self, stages):
         split = self.train_split
@@ -479,26 +666,40 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 "to train without validation (and without early stopping)."
             )
 
+    def _check_state_shapes(self, model, fname):
+        """Refuse weights that do not fit the described network, before allocating it."""
+        for prefix, state in (
+            ("module", model.module_state),
+            ("criterion", model.criterion_state),
+        ):
+            with torch.device("meta"):
+                probe = self.initialized_instance(
+                    getattr(self, prefix), self.get_params_for(prefix)
+                )
+            expected = {key: tuple(value.shape) for key, value in probe.state_dict().items()}
+            stored = {key: tuple(value.shape) for key, value in state.items()}
+            if expected != stored:
+                wrong = sorted(set(expected) ^ set(stored)) or [
+                    key for key in expected if expected[key] != stored[key]
+                ]
+                raise ValueError(
+                    f"Refusing to load {str(fname)!r}: the stored {prefix} weights do not fit "
+                    f"the network the file describes (first mismatch: {wrong[0]!r})."
+                )
+
     def _present_stages(self):
         return [STAGES.index(stage) for stage in self.stages_]
 
-    def _absent_stages(self):
-        return [index for index, stage in enumerate(STAGES) if stage not in self.stages_]
-
-    def _logits(self, X, on_flat="raise"):
-        if not hasattr(self, "classes_user_") or not getattr(self, "initialized_", False):
-            raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet; call fit(X, y) before predicting."
-            )
-        data = check_epochs(
-            X, sfreq=self.sfreq, picks=self.picks, resample=self.resample, on_flat=on_flat
-        )
-        if self.ch_name_ and data.ch_name and data.ch_name != self.ch_name_:
+    def _warn_if_other_channel(self, dataset):
+        trained_on = getattr(self, "ch_name_", None)
+        if trained_on and dataset.ch_name and dataset.ch_name != trained_on:
             warnings.warn(
-                f"The model was trained on channel {self.ch_name_!r} but is predicting on "
-                f"{data.ch_name!r}. Predictions are only reliable for the same derivation.",
+                f"The model was trained on channel {trained_on!r} but is given "
+                f"{dataset.ch_name!r}. Predictions are only reliable for the same derivation.",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        outputs = [to_numpy(out[0]) for out in self.forward_iter(data.data, training=False)]
-        return np.concatenate(outputs).astype(np.float64)
+
+
+def _is_subclass(component, parent):
+    return isinstance(component, type) and issubclass(component, parent)

@@ -1,9 +1,12 @@
 """The one boundary between user objects and the arrays the model consumes.
 
-Everything a user hands to mne-sscsleep (``mne.Epochs`` or NumPy arrays, labels as strings,
-aliases or integers) passes through :func:`check_epochs` and :func:`stage_indices` exactly once.
-Past this module, data are ``float32`` arrays of shape ``(n_epochs, 1, n_times)`` in **volts**
-and labels are integer indices into :data:`STAGES`.
+Everything a user hands to mne-sscsleep (``mne.Epochs``, lists of them, or NumPy arrays; labels
+as strings, aliases or integers) becomes an :class:`EpochsDataset` here, exactly once:
+:class:`mne_sscsleep.SSCSleepClassifier` calls :func:`check_epochs` from skorch's
+``get_dataset`` hook, so ``fit``, ``partial_fit``, ``predict_proba``, ``forward``, ``score`` and
+scoring callbacks all pass the same checks. Past this module, data are ``float32`` arrays of
+shape ``(n_epochs, 1, n_times)`` in **volts** and labels are integer indices into
+:data:`~mne_sscsleep.STAGES`.
 
 Units: MNE stores EEG in volts, and so does everything up to the network; arrays handed in
 directly are assumed to be in volts too. The network itself scales its input to microvolts
@@ -13,26 +16,14 @@ passes this boundary without any copy: fitting 40,000 epochs holds the data once
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import warnings
 
 import numpy as np
+import torch
+from skorch.dataset import Dataset
 
-#: The canonical AASM stages, in the order used for model outputs, reports and plots.
-STAGES = ("W", "N1", "N2", "N3", "R")
-#: Annotation / event names of each stage, as in Sleep-EDF (the convention MNE users know).
-STAGE_DESCRIPTIONS = {
-    "W": "Sleep stage W",
-    "N1": "Sleep stage 1",
-    "N2": "Sleep stage 2",
-    "N3": "Sleep stage 3/4",
-    "R": "Sleep stage R",
-}
-#: Index of N1 in :data:`STAGES`.
-N1 = STAGES.index("N1")
-#: Default sampling rate (Hz) and epoch duration (s) of the model: Sleep-EDF's Fpz-Cz.
-DEFAULT_SFREQ = 100.0
-EPOCH_DURATION = 30.0
+from ._channels import pick_channel, pick_from_info
+from ._stages import DEFAULT_SFREQ, EPOCH_DURATION, stage_indices
 
 # Peak-to-peak amplitude (volts) under which an epoch is called flat: a disconnected electrode or
 # a zero-padded gap, far below the few microvolts of even the quietest real EEG.
@@ -40,124 +31,18 @@ FLAT_PTP_VOLTS = 1e-7
 # A standard deviation this large (volts) is ten millivolts: no scalp EEG is that big, so the
 # array is almost certainly in microvolts.
 _MAX_PLAUSIBLE_STD_VOLTS = 1e-2
-# Epochs converted to float32 at a time: bounds the temporaries of large inputs.
+# Epochs converted or checked at a time: bounds the temporaries of large inputs.
 _CHUNK = 2048
 
-_ALIASES = {
-    "W": ("w", "wake", "awake", "stage w", "sleep stage w", "stage 0", "sleep stage 0", "s0"),
-    "N1": ("n1", "s1", "stage 1", "stage n1", "sleep stage 1", "sleep stage n1", "nrem1"),
-    "N2": ("n2", "s2", "stage 2", "stage n2", "sleep stage 2", "sleep stage n2", "nrem2"),
-    "N3": (
-        "n3",
-        "n4",
-        "s3",
-        "s4",
-        "sws",
-        "stage 3",
-        "stage 4",
-        "stage n3",
-        "sleep stage 3",
-        "sleep stage 4",
-        "sleep stage n3",
-        "sleep stage n4",
-        "sleep stage 3/4",
-        "nrem3",
-        "nrem4",
-    ),
-    "R": ("r", "rem", "stage r", "stage rem", "sleep stage r", "sleep stage rem", "s5"),
-}
-_ALIAS_TO_INDEX = {
-    alias: STAGES.index(stage) for stage, aliases in _ALIASES.items() for alias in aliases
-}
 
-
-def _normalise_label(label: str) -> str:
-    return re.sub(r"[\s_]+", " ", label.strip().lower())
+class UnitError(ValueError):
+    """The data look like microvolts where volts are expected (a ValueError)."""
 
 
 def _format_indices(indices, limit=10):
     indices = [int(i) for i in indices]
     shown = ", ".join(map(str, indices[:limit]))
     return shown + (f", ... ({len(indices)} in total)" if len(indices) > limit else "")
-
-
-def stage_indices(y, *, name="y") -> np.ndarray:
-    """Map sleep-stage labels to indices into :data:`STAGES`.
-
-    Parameters
-    ----------
-    y : array-like, shape (n_epochs,)
-        Labels, all of one kind: strings (``'W', 'N1', 'N2', 'N3', 'R'`` or a common alias such
-        as ``'Sleep stage 4'``, ``'REM'``, ``'Wake'``; case-insensitive; R&K stage 4 maps to N3)
-        or integers ``0..4`` meaning ``W, N1, N2, N3, R`` (the DeepSleepNet / braindecode
-        convention).
-    name : str
-        Name of the argument, used in error messages.
-
-    Returns
-    -------
-    indices : ndarray of int64, shape (n_epochs,)
-        Index of each label's stage in :data:`STAGES`.
-
-    Examples
-    --------
-    >>> stage_indices(["Sleep stage W", "REM", "N1", "Sleep stage 4"])
-    array([0, 4, 1, 3])
-    """
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(
-            f"{name} must be one label per epoch (1-D), got an array of shape {y.shape}. "
-            "Flatten it or pass one column of labels."
-        )
-    if y.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {name} holds complex numbers.")
-    if y.dtype.kind == "b":
-        raise TypeError(f"{name} holds booleans; sleep stages are strings or integers 0..4.")
-    if y.dtype.kind in "iu":
-        return _integer_stage_indices(y, name)
-    if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-            raise ValueError(
-                f"Unknown label type: {name} holds non-integer (continuous) numbers; sleep "
-                "stages are strings such as 'N1' or integers 0..4 (W, N1, N2, N3, R)."
-            )
-        return _integer_stage_indices(y.astype(np.int64), name)
-    kinds = {type(label) for label in y.tolist()}
-    if not kinds <= {str, np.str_}:
-        if kinds <= {int, np.integer}:
-            return _integer_stage_indices(y.astype(np.int64), name)
-        shown = ", ".join(sorted(kind.__name__ for kind in kinds))
-        raise TypeError(
-            f"{name} mixes label types ({shown}). Use one kind throughout: stage names such as "
-            "'W', 'N1', 'N2', 'N3', 'R', or integers 0..4."
-        )
-    indices = np.empty(len(y), dtype=np.int64)
-    unknown = []
-    for position, label in enumerate(y.tolist()):
-        index = _ALIAS_TO_INDEX.get(_normalise_label(label))
-        if index is None:
-            unknown.append(label)
-        else:
-            indices[position] = index
-    if unknown:
-        shown = ", ".join(repr(label) for label in sorted(set(unknown))[:10])
-        raise ValueError(
-            f"{name} has labels that are not sleep stages: {shown}. Allowed: {', '.join(STAGES)} "
-            "or aliases such as 'Sleep stage W/1/2/3/4/R', 'Wake', 'REM'. Drop epochs scored "
-            "'?' or 'Movement time' before fitting."
-        )
-    return indices
-
-
-def _integer_stage_indices(y, name):
-    bad = np.setdiff1d(np.unique(y), np.arange(len(STAGES)))
-    if bad.size:
-        raise ValueError(
-            f"{name} has integer labels outside 0..4: {bad[:10].tolist()}. Integer labels mean "
-            "0=W, 1=N1, 2=N2, 3=N3, 4=R; map your codes to these or pass stage names."
-        )
-    return y.astype(np.int64)
 
 
 def labels_from_epochs(epochs) -> np.ndarray:
@@ -171,28 +56,82 @@ def labels_from_epochs(epochs) -> np.ndarray:
     Returns
     -------
     labels : ndarray of str, shape (n_epochs,)
+        The ``event_id`` name of each epoch.
+
+    Examples
+    --------
+    >>> from mne_sscsleep.datasets import simulate_sleep_epochs
+    >>> epochs, _, _ = simulate_sleep_epochs(1, hours=0.5, random_state=0, verbose="error")
+    >>> labels_from_epochs(epochs)[:2].tolist()
+    ['Sleep stage W', 'Sleep stage W']
     """
     code_to_name = {code: name for name, code in epochs.event_id.items()}
     return np.array([code_to_name[code] for code in epochs.events[:, 2]], dtype=object)
 
 
-@dataclass(frozen=True)
-class EpochsData:
-    """Validated model input.
+class EpochsDataset(Dataset):
+    """Validated model input: what :func:`check_epochs` returns and the classifier trains on.
 
-    Attributes
+    A skorch ``Dataset`` whose ``X`` is float32 ``(n_epochs, 1, n_times)`` in volts and whose
+    ``y`` holds stage indices (or None). Indexing with an int, a slice or an integer array
+    returns ``(X, y)`` tensors: a slice is a view of the data (no copy), an array a gather sorted
+    for speed, so a :class:`torch.utils.data.DataLoader` with ``batch_size=None`` and a batch
+    sampler (:class:`mne_sscsleep.PairLoader`, :class:`mne_sscsleep.EpochLoader`) reads whole
+    batches at once.
+
+    Parameters
     ----------
-    data : ndarray of float32, shape (n_epochs, 1, n_times)
-        EEG in volts (a view of the input where it already was float32 and C-contiguous).
-    ch_name : str or None
-        Name of the channel used, or None for arrays (which carry no names).
+    X : ndarray of float32, shape (n_epochs, 1, n_times)
+        EEG in volts.
+    y : ndarray of int64, shape (n_epochs,) | None
+        Index of each epoch's stage in :data:`~mne_sscsleep.STAGES`.
+    labels : ndarray, shape (n_epochs,) | None
+        The user's own labels (the spelling ``predict`` answers in).
+    ch_name : str | None
+        Name of the channel (None for arrays, which carry no names).
     sfreq : float
-        Sampling rate of ``data`` in Hz.
+        Sampling rate of ``X`` in Hz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.zeros((5, 1, 3000), dtype=np.float32)
+    >>> dataset = EpochsDataset(X, np.arange(5))
+    >>> xb, yb = dataset[np.array([4, 0])]
+    >>> tuple(xb.shape), yb.tolist()
+    ((2, 1, 3000), [4, 0])
     """
 
-    data: np.ndarray
-    ch_name: str | None
-    sfreq: float
+    def __init__(self, X, y=None, *, labels=None, ch_name=None, sfreq=DEFAULT_SFREQ):
+        super().__init__(X, y)
+        self.labels = labels
+        self.ch_name = ch_name
+        self.sfreq = float(sfreq)
+
+    def __getitem__(self, index):
+        X, y = self.X, self.y
+        if isinstance(index, (int, np.integer)):
+            xb = torch.from_numpy(np.array(X[index]))
+            yb = torch.tensor(0 if y is None else int(y[index]), dtype=torch.int64)
+            return xb, yb
+        if isinstance(index, slice):
+            xb = X[index]
+            if not xb.flags.writeable:  # read-only memmaps: torch wants writable memory
+                xb = xb.copy()
+            n_rows = len(xb)
+            yb = None if y is None else np.asarray(y[index])
+        else:
+            index = np.asarray(index)
+            # A sorted gather reads memory forward (faster); undo the sort to keep the order.
+            order = np.argsort(index, kind="stable")
+            xb = np.empty((len(index),) + X.shape[1:], dtype=X.dtype)
+            xb[order] = X[index[order]]
+            n_rows = len(index)
+            yb = None if y is None else np.asarray(y)[index]
+        xb = torch.from_numpy(np.ascontiguousarray(xb))
+        if yb is None:
+            return xb, torch.zeros(n_rows, dtype=torch.int64)
+        return xb, torch.as_tensor(yb, dtype=torch.int64)
 
 
 def check_epochs(
@@ -203,18 +142,21 @@ def check_epochs(
     resample=False,
     epoch_duration=EPOCH_DURATION,
     on_flat="raise",
-) -> EpochsData:
+    ch_name=None,
+) -> EpochsDataset:
     """Validate EEG epochs and convert them to the model's input.
 
     Parameters
     ----------
-    X : mne.Epochs | ndarray, shape (n_epochs, n_times) or (n_epochs, n_channels, n_times)
-        Epochs of one EEG channel. Arrays are taken to be in volts (as MNE stores EEG) and
+    X : mne.Epochs | list of mne.Epochs | ndarray
+        Epochs of one EEG channel; arrays of shape ``(n_epochs, n_times)`` or
+        ``(n_epochs, n_channels, n_times)``, taken to be in volts (as MNE stores EEG) and
         sampled at ``sfreq``.
     sfreq : float
         Sampling rate the model works at, in Hz.
     picks : str | int | None
-        The channel to use when ``X`` has several: a name (``mne.Epochs``) or an index.
+        The channel to use when ``X`` has several: a name (``mne.Epochs``) or an index. None
+        picks the only channel, or the only EEG channel of ``mne.Epochs``.
     resample : bool
         If True, ``mne.Epochs`` sampled at another rate are resampled to ``sfreq``; if False
         (default), such input is an error, so that resampling is never silent.
@@ -223,26 +165,31 @@ def check_epochs(
     on_flat : ``'raise'`` | ``'warn'`` | ``'ignore'``
         What to do with flat epochs (peak-to-peak below 0.1 uV), typically a disconnected
         electrode.
+    ch_name : str | None
+        Name of the channel of an array (arrays carry no names), so that a model trained on
+        another derivation can warn. Ignored for ``mne.Epochs``.
 
     Returns
     -------
-    epochs_data : EpochsData
-        ``data`` is float32 of shape ``(n_epochs, 1, n_times)`` in volts, with
-        ``n_times == round(sfreq * epoch_duration)``. A C-contiguous float32 array is not
-        copied; other input is converted in chunks, so no float64 copy is ever made.
+    dataset : EpochsDataset
+        ``X`` is float32 of shape ``(n_epochs, 1, n_times)`` in volts, with
+        ``n_times == round(sfreq * epoch_duration)``; ``y`` is None. A C-contiguous float32
+        array is not copied; other input is converted in chunks, so no float64 copy is made.
 
     Examples
     --------
     >>> import numpy as np
     >>> X = np.random.default_rng(0).normal(0, 20e-6, (4, 3000)).astype(np.float32)
     >>> checked = check_epochs(X)
-    >>> checked.data.shape, checked.data.dtype, checked.sfreq
+    >>> checked.X.shape, checked.X.dtype, checked.sfreq
     ((4, 1, 3000), dtype('float32'), 100.0)
-    >>> np.shares_memory(checked.data, X)
+    >>> np.shares_memory(checked.X, X)
     True
     """
     if on_flat not in ("raise", "warn", "ignore"):
         raise ValueError(f"on_flat must be 'raise', 'warn' or 'ignore', got {on_flat!r}.")
+    sfreq = _check_positive(sfreq, "sfreq")
+    epoch_duration = _check_positive(epoch_duration, "epoch_duration")
     import mne
 
     X = merge_epochs_list(X)
@@ -254,8 +201,15 @@ def check_epochs(
             "mne.make_fixed_length_epochs(raw, duration=30.0), or stage a whole recording "
             "with mne_sscsleep.stage()."
         )
+    elif isinstance(X, torch.utils.data.Dataset):
+        raise TypeError(
+            f"Got a {type(X).__name__}; mne-sscsleep builds its own dataset. Pass mne.Epochs or "
+            "an array of EEG in volts of shape (n_epochs, n_times)."
+        )
     else:
-        data, ch_name = _data_from_array(X, picks=picks), None
+        data = _data_from_array(X, picks=picks)
+        if ch_name is not None and not isinstance(ch_name, str):
+            raise TypeError(f"ch_name must be a string or None, got {ch_name!r}.")
     n_epochs, _, n_times = data.shape
     if n_epochs == 0:
         raise ValueError("Got 0 sample(s) (no epochs, empty input); pass at least one 30-s epoch.")
@@ -264,7 +218,6 @@ def check_epochs(
             f"Found epochs with 0 feature(s) (shape=({n_epochs}, 0)) while a minimum of 1 is "
             "required: pass 30-s epochs of EEG."
         )
-    _check_finite(data)
     expected = int(round(sfreq * epoch_duration))
     if n_times == expected + 1:
         # mne.Epochs(..., tmin=0, tmax=30) keeps both end points; drop the extra sample.
@@ -273,7 +226,7 @@ def check_epochs(
             f"dropping the last sample. Create epochs with tmax={epoch_duration:g} - 1 / sfreq "
             "to avoid this warning."
         )
-        data = data[..., :expected]
+        data = np.ascontiguousarray(data[..., :expected])  # batches are views: keep it C order
     elif n_times != expected:
         raise ValueError(
             f"Epochs last {n_times} samples ({n_times / sfreq:g} s at {sfreq:g} Hz) but the "
@@ -282,7 +235,18 @@ def check_epochs(
             "if the array is sampled at another rate, wrap it in mne.EpochsArray and pass "
             "resample=True."
         )
-    return EpochsData(_checked_volts(data, on_flat), ch_name, float(sfreq))
+    _check_values(data, on_flat)
+    return EpochsDataset(data, ch_name=ch_name, sfreq=sfreq)
+
+
+def _check_positive(value, name):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}.") from None
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}.")
+    return value
 
 
 def merge_epochs_list(X):
@@ -299,6 +263,14 @@ def merge_epochs_list(X):
     Returns
     -------
     X : mne.EpochsArray | object
+        One ``EpochsArray`` for a list of Epochs, else ``X`` itself.
+
+    Examples
+    --------
+    >>> from mne_sscsleep.datasets import simulate_sleep_epochs
+    >>> epochs, _, _ = simulate_sleep_epochs(1, hours=0.5, random_state=0, verbose="error")
+    >>> len(merge_epochs_list([epochs[0], epochs[5], epochs[7]]))
+    3
     """
     import mne
 
@@ -330,30 +302,7 @@ def merge_epochs_list(X):
 
 
 def _data_from_mne(epochs, *, sfreq, picks, resample):
-    ch_names = epochs.ch_names
-    if picks is None:
-        if len(ch_names) != 1:
-            hint = next((name for name in ch_names if "fpz" in name.lower()), ch_names[0])
-            raise ValueError(
-                f"The epochs have {len(ch_names)} channels ({', '.join(ch_names[:8])}"
-                f"{', ...' if len(ch_names) > 8 else ''}) but the model stages one EEG channel. "
-                f"Choose one with picks, e.g. picks={hint!r}."
-            )
-        ch_name = ch_names[0]
-    elif isinstance(picks, (int, np.integer)):
-        if not -len(ch_names) <= picks < len(ch_names):
-            raise ValueError(f"picks={picks} is out of range for {len(ch_names)} channel(s).")
-        ch_name = ch_names[picks]
-    elif isinstance(picks, str):
-        if picks not in ch_names:
-            raise ValueError(
-                f"Channel {picks!r} is not in the epochs; available: {', '.join(ch_names)}."
-            )
-        ch_name = picks
-    else:
-        raise TypeError(
-            f"picks must be one channel name or index, got {type(picks).__name__} {picks!r}."
-        )
+    ch_name = pick_from_info(epochs.info, picks, source="the epochs")
     epochs_sfreq = float(epochs.info["sfreq"])
     if not np.isclose(epochs_sfreq, sfreq):
         if not resample:
@@ -386,8 +335,16 @@ def _reject_sparse(X):
 
 def _data_from_array(X, *, picks):
     _reject_sparse(X)
-    if not hasattr(X, "shape") or not hasattr(X, "dtype"):
-        X = np.asarray(X)
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    if not isinstance(X, np.ndarray):
+        try:
+            X = np.asarray(X)
+        except ValueError:  # ragged nested lists
+            raise ValueError(
+                "Expected mne.Epochs or an array of EEG in volts of shape (n_epochs, n_times); "
+                "got a ragged nested sequence (epochs of different lengths)."
+            ) from None
     if X.dtype.kind == "c":
         raise ValueError("Complex data not supported: EEG epochs are real-valued.")
     if X.dtype.kind not in "fiu":
@@ -398,18 +355,9 @@ def _data_from_array(X, *, picks):
     if X.ndim == 2:
         X = X[:, np.newaxis, :]
     elif X.ndim == 3:
-        if X.shape[1] != 1:
-            if picks is None:
-                raise ValueError(
-                    f"The array has {X.shape[1]} channels (shape {X.shape}) but the model stages "
-                    "one EEG channel. Select one (X[:, [k], :]) or pass picks=k."
-                )
-            if not isinstance(picks, (int, np.integer)) or not -X.shape[1] <= picks < X.shape[1]:
-                raise ValueError(
-                    f"For arrays, picks must be a channel index in 0..{X.shape[1] - 1}, got "
-                    f"{picks!r}."
-                )
-            X = X[:, [picks], :]
+        if X.shape[1] != 1 or picks is not None:
+            index, _ = pick_channel(X.shape[1], picks, source="the array")
+            X = X[:, [index], :]
     else:
         raise ValueError(
             "Expected an array of shape (n_epochs, n_times) or (n_epochs, 1, n_times), got "
@@ -420,32 +368,27 @@ def _data_from_array(X, *, picks):
     return np.ascontiguousarray(X, dtype=np.float32)
 
 
-def _check_finite(data, chunk=2048):
-    finite = np.concatenate(
-        [
-            np.isfinite(data[start : start + chunk]).all(axis=(1, 2))
-            for start in range(0, len(data), chunk)
-        ]
-    )
+def _check_values(data, on_flat):
+    """Reject non-finite values and microvolt arrays; handle flat epochs (chunked)."""
+    finite, std, ptp = [], [], []
+    for start in range(0, len(data), _CHUNK):
+        block = data[start : start + _CHUNK]
+        block_finite = np.isfinite(block).all(axis=(1, 2))
+        finite.append(block_finite)
+        if block_finite.all():
+            std.append(block.std(axis=(1, 2), dtype=np.float64))
+            ptp.append(np.ptp(block, axis=(1, 2)))
+    finite = np.concatenate(finite)
     if not finite.all():
         raise ValueError(
             f"Epochs {_format_indices(np.flatnonzero(~finite))} contain NaN or infinite values. "
             "Drop them (epochs.drop(indices)) or repair the signal (e.g. interpolate the gap) "
             "before staging."
         )
-
-
-def _checked_volts(data, on_flat, chunk=2048):
-    # Chunked so that validating a large recording set never holds a second full-size array.
-    std, ptp = [], []
-    for start in range(0, len(data), chunk):
-        block = data[start : start + chunk]
-        std.append(block.std(axis=(1, 2), dtype=np.float64))
-        ptp.append(np.ptp(block, axis=(1, 2)))
     std, ptp = np.concatenate(std), np.concatenate(ptp)
     std_volts = float(np.median(std))
     if std_volts > _MAX_PLAUSIBLE_STD_VOLTS:
-        raise ValueError(
+        raise UnitError(
             f"The median epoch standard deviation is {std_volts:.3g} V, far above scalp EEG. "
             "mne-sscsleep, like MNE, expects volts: if your array is in microvolts, multiply it "
             "by 1e-6 (or pass mne.Epochs)."
@@ -460,7 +403,6 @@ def _checked_volts(data, on_flat, chunk=2048):
         if on_flat == "raise":
             raise ValueError(message)
         _warn(message)
-    return data
 
 
 def check_epochs_labels(X, y, **kwargs):
@@ -471,19 +413,24 @@ def check_epochs_labels(X, y, **kwargs):
     X : mne.Epochs | ndarray
         See :func:`check_epochs`.
     y : array-like, shape (n_epochs,) | None
-        Stage labels (see :func:`stage_indices`). If None and ``X`` is ``mne.Epochs``, labels are
-        read from ``X.events`` and ``X.event_id``.
+        Stage labels (see :func:`~mne_sscsleep.stage_indices`). If None and ``X`` is
+        ``mne.Epochs``, labels are read from ``X.events`` and ``X.event_id``.
     **kwargs
         Passed to :func:`check_epochs`.
 
     Returns
     -------
-    epochs_data : EpochsData
-        The validated input.
-    labels : ndarray, shape (n_epochs,)
-        The user's labels as given (or the ``event_id`` names).
-    indices : ndarray of int64, shape (n_epochs,)
-        Index of each label in :data:`STAGES`.
+    dataset : EpochsDataset
+        The validated input, with ``y`` (stage indices) and ``labels`` (the user's labels as
+        given, or the ``event_id`` names) filled in.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(0, 20e-6, (3, 3000))
+    >>> dataset = check_epochs_labels(X, ["Wake", "REM", "N2"])
+    >>> dataset.y.tolist(), dataset.labels.tolist()
+    ([0, 4, 2], ['Wake', 'REM', 'N2'])
     """
     import mne
 
@@ -499,18 +446,37 @@ def check_epochs_labels(X, y, **kwargs):
         name = "the event_id names of the epochs"
     else:
         name = "y"
-    labels = np.asarray(y)
-    n_epochs = len(X)
+    if isinstance(y, torch.Tensor):
+        y = y.detach().cpu().numpy()
+    try:
+        labels = np.asarray(y)
+    except ValueError:
+        raise ValueError(
+            f"{name} must be one label per epoch (a flat list or 1-D array)."
+        ) from None
+    n_epochs = _n_epochs(X)
     if labels.ndim != 1 or len(labels) != n_epochs:
         raise ValueError(
             f"X has {n_epochs} epochs but y has {labels.shape[0] if labels.ndim else 0} labels "
             f"(shape {labels.shape}); pass one label per epoch."
         )
     indices = stage_indices(labels, name=name)
-    return check_epochs(X, **kwargs), labels, indices
+    dataset = check_epochs(X, **kwargs)
+    dataset.y, dataset.labels = indices, labels
+    return dataset
+
+
+def _n_epochs(X):
+    """Number of epochs of Epochs or an array-like, before any conversion."""
+    if hasattr(X, "shape") and len(X.shape):
+        return X.shape[0]
+    try:
+        return len(X)
+    except TypeError:
+        raise TypeError(
+            f"Expected mne.Epochs or an array of EEG in volts, got {type(X).__name__}."
+        ) from None
 
 
 def _warn(message):
-    import warnings
-
     warnings.warn(message, RuntimeWarning, stacklevel=4)

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+from pathlib import Path
+
+from ._stages import DEFAULT_SFREQ, STAGES
+
+# Files of a training's checkpoint folder (see _train).
+_SETTINGS = "settings.json"
+_LAST = dict(f_params="last_params.pt", f_optimizer="last_optimizer.pt")
+_LAST_CRITERION, _HISTORY, _BEST = "last_criterion.pt", "history.json", "best_params.pt"
 
 
 def _demo(args):
@@ -53,81 +62,134 @@ def _demo(args):
     return 0
 
 
-def _find_recordings(directory):
-    """(recording, hypnogram or None) pairs of the EDF files in ``directory``.
-
-    Sleep-EDF keeps the hypnogram of ``SC4001E0-PSG.edf`` in ``SC4001EC-Hypnogram.edf``: files
-    whose names share the first six characters and contain 'hypnogram' are paired. Other EDF
-    files must carry their sleep-stage annotations themselves (EDF+).
-    """
-    from pathlib import Path
-
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise FileNotFoundError(f"No folder at {str(directory)!r}.")
-    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in (".edf", ".bdf"))
-    hypnograms = [p for p in files if "hypnogram" in p.name.lower()]
-    recordings = [p for p in files if p not in hypnograms]
-    if not recordings:
-        raise FileNotFoundError(f"No EDF recordings in {str(directory)!r}.")
-    pairs = []
-    for recording in recordings:
-        match = [h for h in hypnograms if h.name[:6].lower() == recording.name[:6].lower()]
-        pairs.append((recording, match[0] if match else None))
-    return pairs
-
-
-def _load_training_data(args):
-    import mne
-    import numpy as np
-    from tqdm import tqdm
-
-    from .datasets import epochs_from_raw, simulate_sleep_epochs
+def _training_data(args):
+    from .datasets import load_edf_folder, simulate_sleep_epochs
 
     if args.data is None:
         print(f"Simulating {args.simulate} nights of {args.hours:g} h (simulated data) ...")
         epochs, y, _ = simulate_sleep_epochs(
-            args.simulate, hours=args.hours, random_state=args.seed, verbose="error"
+            args.simulate,
+            hours=args.hours,
+            sfreq=args.sfreq,
+            random_state=args.seed,
+            verbose="error",
         )
-        return epochs.get_data(), y, "EEG Fpz-Cz"
-    data, labels = [], []
-    for recording, hypnogram in tqdm(_find_recordings(args.data), desc="Reading recordings"):
-        raw = mne.io.read_raw(recording, preload=False, verbose="error")
-        if hypnogram is not None:
-            raw.set_annotations(mne.read_annotations(hypnogram), verbose="error")
-        epochs, y = epochs_from_raw(
-            raw, picks=args.channel, trim_wake=args.trim_wake, verbose="error"
+        return epochs, y
+    epochs, y, _ = load_edf_folder(
+        args.data, args.channel, sfreq=args.sfreq, trim_wake=args.trim_wake
+    )
+    return epochs, y
+
+
+def _settings(args):
+    """What must not change between an interrupted training and its resumption."""
+    return {
+        "data": None if args.data is None else str(Path(args.data).resolve()),
+        "channel": args.channel,
+        "sfreq": args.sfreq,
+        "trim_wake": args.trim_wake,
+        "simulate": args.simulate if args.data is None else None,
+        "hours": args.hours if args.data is None else None,
+        "max_epochs": args.max_epochs,
+        "seed": args.seed,
+    }
+
+
+def _checkpointed_history(args, folder):
+    """The epochs a checkpoint folder holds, after checking it fits these arguments."""
+    from skorch.history import History
+
+    settings = _settings(args)
+    settings_file = folder / _SETTINGS
+    if not (folder / _HISTORY).is_file() or not settings_file.is_file():
+        raise FileNotFoundError(
+            f"Nothing to resume in {str(folder)!r} (no checkpoint); train without --resume."
         )
-        data.append(epochs.get_data())
-        labels.append(y)
-    return np.concatenate(data), np.concatenate(labels), args.channel
+    saved = json.loads(settings_file.read_text())
+    changed = sorted(key for key in settings if saved.get(key) != settings[key])
+    if changed:
+        shown = ", ".join(f"{key} {saved.get(key)!r} -> {settings[key]!r}" for key in changed)
+        raise ValueError(
+            f"The checkpoint in {str(folder)!r} was written with other settings ({shown}); "
+            "resume with the same arguments, or train without --resume."
+        )
+    return History.from_file(str(folder / _HISTORY))
+
+
+def _start_checkpoints(args, folder):
+    """An empty checkpoint folder that records the arguments (a new training)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (*_LAST.values(), _LAST_CRITERION, _HISTORY, _BEST):
+        (folder / name).unlink(missing_ok=True)
+    (folder / _SETTINGS).write_text(json.dumps(_settings(args), indent=2))
 
 
 def _train(args):
-    import mne
-    import numpy as np
+    from skorch.callbacks import Checkpoint, LoadInitState
 
     from . import SSCSleepClassifier
     from .metrics import sleep_report
+    from .training import EarlyStopping
 
-    data, y, ch_name = _load_training_data(args)
-    counts = ", ".join(f"{stage} {np.sum(y == stage)}" for stage in ("W", "N1", "N2", "N3", "R"))
+    if args.max_epochs < 1:
+        raise ValueError(f"--max-epochs must be at least 1, got {args.max_epochs}.")
+    output = Path(args.output)
+    folder = Path(args.checkpoint_dir or output.with_suffix(".checkpoints"))
+    done = _checkpointed_history(args, folder) if args.resume else []
+    epochs, y = _training_data(args)
+    if not args.resume:
+        _start_checkpoints(args, folder)
+    counts = ", ".join(f"{stage} {(y == stage).sum()}" for stage in STAGES)
     print(f"{len(y)} labelled epochs ({counts}); training up to {args.max_epochs} passes ...")
-    # One EpochsArray of all recordings, so the model records the channel it learnt.
-    epochs = mne.EpochsArray(
-        data, mne.create_info([ch_name], 100.0, "eeg"), tmin=0.0, verbose="error"
+    last = Checkpoint(
+        monitor=None,
+        dirname=str(folder),
+        f_criterion=_LAST_CRITERION,
+        f_history=_HISTORY,
+        event_name=None,
+        **_LAST,
     )
-    clf = SSCSleepClassifier(max_epochs=args.max_epochs, random_state=args.seed, verbose=1)
+    best = Checkpoint(
+        monitor="valid_macro_f1_best",
+        dirname=str(folder),
+        f_params=_BEST,
+        f_optimizer=None,
+        f_criterion=None,
+        f_history=None,
+        event_name="event_best",
+    )
+    # The best epoch's weights are checkpointed before the last epoch's state, whose history
+    # then records it; resuming loads the last state first (SSCSleepClassifier.on_train_begin).
+    callbacks = [("best_checkpoint", best), ("checkpoint", last)]
+    if args.resume:
+        callbacks.append(("resume", LoadInitState(last)))
+    clf = SSCSleepClassifier(
+        max_epochs=args.max_epochs - len(done),
+        sfreq=args.sfreq,
+        random_state=args.seed,
+        callbacks=callbacks,
+        verbose=1,
+    )
+    if args.resume:
+        stopper = EarlyStopping(
+            monitor="valid_macro_f1", lower_is_better=False, patience=clf.patience
+        )
+        if stopper.replay(done).stopped:  # it had stopped early: nothing left to train
+            clf.set_params(max_epochs=0)
+        print(f"Resuming after epoch {len(done)} of {args.max_epochs} from {folder}.")
     start = time.perf_counter()
     clf.fit(epochs, y)
     print(f"Trained in {time.perf_counter() - start:.1f} s.")
+    if (folder / _BEST).is_file():
+        clf.load_params(f_params=str(folder / _BEST))  # the best validation macro-F1
+    clf.set_params(max_epochs=args.max_epochs)  # what the model file records
     report = sleep_report(y, clf.predict(epochs))
     print(
         f"On its own training data (optimistic; judge on held-out nights): macro-F1 "
         f"{report.macro_f1:.3f}, N1-F1 {report.n1_f1:.3f}, kappa {report.kappa:.3f}."
     )
-    path = clf.save(args.output)
-    print(f"Model written to {path}")
+    path = clf.save(output)
+    print(f"Model written to {path} (checkpoints in {folder}).")
     return 0
 
 
@@ -140,9 +202,12 @@ def _stage(args):
     start = time.perf_counter()
     raw = mne.io.read_raw(args.recording, preload=False, verbose="error")
     # stage() checks the channel and lists the available ones if it is missing.
-    hypnogram = stage(model, raw, picks=args.channel or model.ch_name_, verbose="error")
+    channel = args.channel or (model.ch_name_ if model.ch_name_ in raw.ch_names else None)
+    hypnogram = stage(model, raw, picks=channel, verbose="error")
     hypnogram.save(args.output, raw, overwrite=True)
     print(f"{hypnogram!r}\nHypnogram written to {args.output}")
+    if hypnogram.bad.any():
+        print(f"{hypnogram.bad.sum()} epochs could not be scored: staged '?' (see 'reason').")
     if args.plot:
         import matplotlib
 
@@ -155,12 +220,25 @@ def _stage(args):
     return 0
 
 
+def _info(args):
+    from .io import format_model_info, model_info
+
+    print(format_model_info(model_info(args.model)))
+    return 0
+
+
 def build_parser():
     """Argument parser of the ``mne-sscsleep`` command.
 
     Returns
     -------
     parser : argparse.ArgumentParser
+        The parser, with subcommands ``demo``, ``train``, ``stage`` and ``info``.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["info", "model.sscsleep"]).model
+    'model.sscsleep'
     """
     parser = argparse.ArgumentParser(
         prog="mne-sscsleep",
@@ -186,10 +264,20 @@ def build_parser():
         description="Train SSC-SleepNet and write a model file. --data takes a folder of EDF "
         "recordings whose sleep stages are EDF+ annotations or Sleep-EDF style hypnogram files "
         "(SC4001E0-PSG.edf + SC4001EC-Hypnogram.edf); without --data it trains on simulated "
-        "nights.",
+        "nights. Every epoch is checkpointed, so an interrupted training continues with "
+        "--resume (same arguments) and ends as the uninterrupted one would.",
     )
     train.add_argument("--data", help="folder of EDF recordings (and hypnograms)")
-    train.add_argument("--channel", default="EEG Fpz-Cz", help="EEG channel (default Fpz-Cz)")
+    train.add_argument(
+        "--channel", help="EEG channel (default: the only EEG channel of each recording)"
+    )
+    train.add_argument(
+        "--sfreq",
+        type=float,
+        default=DEFAULT_SFREQ,
+        help=f"sampling rate of the model in Hz; recordings are resampled (default "
+        f"{DEFAULT_SFREQ:g})",
+    )
     train.add_argument("--simulate", type=int, default=5, help="simulated nights without --data")
     train.add_argument("--hours", type=float, default=8.0, help="hours per simulated night")
     train.add_argument(
@@ -201,16 +289,28 @@ def build_parser():
     train.add_argument("--max-epochs", type=int, default=20, help="training passes (default 20)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("-o", "--output", default="model.sscsleep", help="model file to write")
+    train.add_argument(
+        "--checkpoint-dir",
+        help="folder of the per-epoch checkpoints (default: the output's name + .checkpoints)",
+    )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted training from its last checkpoint",
+    )
     train.set_defaults(handler=_train)
 
     stage = commands.add_parser(
         "stage",
         help="stage a recording into a hypnogram file (TSV, CSV or EDF+) and plot",
-        description="Stage an EEG recording (any format MNE reads) with a trained model.",
+        description="Stage an EEG recording (any format MNE reads) with a trained model. Epochs "
+        "that cannot be scored (BAD_ annotations, flat or extreme signal) are staged '?'.",
     )
     stage.add_argument("recording", help="the recording, e.g. night.edf")
     stage.add_argument("--model", required=True, help="model file from `mne-sscsleep train`")
-    stage.add_argument("--channel", help="EEG channel (default: the one the model learnt)")
+    stage.add_argument(
+        "--channel", help="EEG channel (default: the one the model learnt, or the only EEG one)"
+    )
     stage.add_argument(
         "-o",
         "--output",
@@ -219,6 +319,14 @@ def build_parser():
     )
     stage.add_argument("--plot", help="also save a hypnogram figure (e.g. hypnogram.png)")
     stage.set_defaults(handler=_stage)
+
+    info = commands.add_parser(
+        "info",
+        help="describe a model file (stages, channel, rate, network, training)",
+        description="Check a model file and print what it holds, without building the model.",
+    )
+    info.add_argument("model", help="model file from `mne-sscsleep train`")
+    info.set_defaults(handler=_info)
     return parser
 
 
@@ -234,6 +342,10 @@ def main(argv=None):
     -------
     code : int
         Exit status.
+
+    Examples
+    --------
+    >>> main(["info", "model.sscsleep"])  # doctest: +SKIP
     """
     args = build_parser().parse_args(argv)
     if getattr(args, "subjects", 2) < 2:
@@ -245,5 +357,7 @@ def main(argv=None):
     try:
         return args.handler(args)
     except (FileNotFoundError, FileExistsError, ValueError, TypeError, ImportError) as error:
-        print(f"mne-sscsleep: error: {error}", file=sys.stderr)
+        # The library speaks of `picks`; on the command line it is --channel.
+        message = str(error).replace("with picks, e.g. picks=", "with --channel, e.g. --channel ")
+        print(f"mne-sscsleep: error: {message}", file=sys.stderr)
         return 1

@@ -21,7 +21,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from ._epochs import N1, STAGES, stage_indices
+from ._stages import N1, STAGES, stage_indices
 
 _ALL = list(range(len(STAGES)))
 

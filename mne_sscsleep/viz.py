@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._epochs import EPOCH_DURATION, STAGES, stage_indices
+from ._stages import EPOCH_DURATION, STAGES, UNSCORED, stage_indices
 
 # Clinical display order, top to bottom: W, R, N1, N2, N3.
 _DISPLAY_ORDER = ("W", "R", "N1", "N2", "N3")
@@ -13,7 +13,7 @@ _COLORS = {"W": "#e6a700", "N1": "#2ca02c", "N2": "#1f77b4", "N3": "#17307a", "R
 
 def _as_stages(stages):
     """Canonical stage names of a Hypnogram or of labels in any accepted form."""
-    from ._staging import Hypnogram
+    from .staging import Hypnogram
 
     if isinstance(stages, Hypnogram):
         return np.asarray(stages.stage)
@@ -47,7 +47,7 @@ def plot_hypnogram(hypnogram, *, true_stages=None, probabilities=True, highlight
     """
     import matplotlib.pyplot as plt
 
-    from ._staging import Hypnogram
+    from .staging import Hypnogram
 
     stages = _as_stages(hypnogram)
     show_proba = probabilities and isinstance(hypnogram, Hypnogram) and ax is None
@@ -84,11 +84,16 @@ def plot_hypnogram(hypnogram, *, true_stages=None, probabilities=True, highlight
     if highlight_n1:
         for start, stop in _runs(stages == "N1"):
             ax.axvspan(hours[start], hours[stop], color=_COLORS["N1"], alpha=0.25, lw=0)
+    for start, stop in _runs(stages == UNSCORED):  # epochs stage() could not score
+        ax.axvspan(hours[start], hours[stop], color="0.5", alpha=0.3, lw=0, hatch="//")
     ax.set_yticks([level[stage] for stage in _DISPLAY_ORDER], list(_DISPLAY_ORDER))
     ax.set_ylim(-0.5, len(_DISPLAY_ORDER) - 0.5)
     ax.set_xlim(0, hours[-1])
     ax.set_ylabel("Stage")
-    ax.set_title("Hypnogram" + (" (N1 shaded)" if highlight_n1 else ""))
+    notes = ["N1 shaded"] if highlight_n1 else []
+    if (stages == UNSCORED).any():
+        notes.append("unscored hatched")
+    ax.set_title("Hypnogram" + (f" ({', '.join(notes)})" if notes else ""))
     if true_stages is not None:
         ax.legend(loc="upper right", fontsize="small")
     if show_proba:
@@ -99,7 +104,8 @@ def plot_hypnogram(hypnogram, *, true_stages=None, probabilities=True, highlight
 
 
 def _levels(stages, level):
-    values = np.array([level[stage] for stage in stages], dtype=float)
+    # Unscored epochs ('?') leave a gap in the line.
+    values = np.array([level.get(stage, np.nan) for stage in stages], dtype=float)
     return np.append(values, values[-1])
 
 

@@ -1,13 +1,19 @@
+"""SSCSleepClassifier's behaviour: labels, the input boundary, training state, determinism."""
+
 import warnings
 
+import mne
 import numpy as np
 import pytest
 import torch
 from helpers import TINY
 from sklearn.exceptions import NotFittedError
-from skorch.history import History
+from sklearn.metrics import f1_score
+from skorch.callbacks import Callback, Checkpoint
+from skorch.dataset import ValidSplit
 
-from mne_sscsleep import STAGES, AdaptiveLoss, N1Adaptation, SSCSleepClassifier
+from mne_sscsleep import STAGES, SSCSleepClassifier, check_epochs, stage, stage_indices
+from mne_sscsleep._epochs import check_epochs_labels, labels_from_epochs
 from mne_sscsleep.metrics import sleep_report
 
 
@@ -45,27 +51,50 @@ def test_fit_predict_on_epochs_with_string_labels(tiny, tiny_fitted):
     np.testing.assert_array_equal(clf.classes_, STAGES)
     assert clf.stages_ == STAGES and clf.ch_name_ == "EEG Fpz-Cz"
     np.testing.assert_array_equal(clf.class_counts_, [np.sum(y == s) for s in STAGES])
-    pred = clf.predict(epochs)
-    assert pred.shape == (len(y),) and set(pred) <= set(STAGES)
     proba = clf.predict_proba(epochs)
     assert proba.shape == (len(y), 5)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_array_equal(clf.classes_[proba.argmax(1)], pred)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(1)], clf.predict(epochs))
+    # predict_proba is skorch's own: the softmax of the network's logits.
+    logits = clf.forward(epochs)[0]
+    np.testing.assert_allclose(proba, torch.softmax(logits, 1).numpy(), rtol=1e-5, atol=1e-6)
 
 
-def test_history_records_n1_adaptation_and_validation_scores(tiny_fitted):
-    history = tiny_fitted.history
-    for key in (
-        "train_loss",
-        "valid_loss",
-        "valid_macro_f1",
-        "valid_n1_f1",
-        "n1_error",
-        "n1_weight",
-    ):
-        assert len(history[:, key]) == 2
-    assert history[0, "n1_weight"] == 1.0
-    assert history[1, "n1_weight"] >= 1.0
+def test_history_follows_the_n1_schedule_and_scores_the_seeded_validation_split(tiny, tiny_fitted):
+    epochs, y = tiny
+    clf = tiny_fitted
+    history = clf.history
+    first_error = history[0, "n1_error"]
+    assert history[:, "n1_weight"] == [1.0, min(1.0 + 2.0 * 0.5 * first_error, 3.0)]
+    # The validation split is drawn from random_state: rebuilding it gives the same epochs,
+    # and the restored (best) weights score on them what the history recorded.
+    dataset = check_epochs_labels(epochs, y)
+    _, valid = clf.get_split_datasets(dataset, dataset.y)
+    best = int(np.argmax(history[:, "valid_macro_f1"]))
+    y_valid = dataset.y[valid.indices]
+    predicted = stage_indices(clf.predict(valid))
+    assert f1_score(y_valid, predicted, average="macro") == pytest.approx(
+        history[best, "valid_macro_f1"]
+    )
+    assert np.mean(y_valid == predicted) == pytest.approx(history[best, "valid_acc"])
+
+
+def test_the_validation_split_follows_random_state(tiny):
+    epochs, y = tiny
+    dataset = check_epochs_labels(epochs, y)
+
+    def valid_indices(**params):
+        _, valid = SSCSleepClassifier(**params).get_split_datasets(dataset, dataset.y)
+        return np.sort(valid.indices)
+
+    np.testing.assert_array_equal(valid_indices(random_state=1), valid_indices(random_state=1))
+    assert not np.array_equal(valid_indices(random_state=1), valid_indices(random_state=2))
+    # A split with its own random_state keeps it.
+    own = ValidSplit(0.1, stratified=True, random_state=7)
+    np.testing.assert_array_equal(
+        valid_indices(random_state=1, train_split=own),
+        valid_indices(random_state=2, train_split=own),
+    )
 
 
 def test_criterion_weights_are_fitted_state_not_a_mutated_parameter(tiny, tiny_fitted):
@@ -77,7 +106,23 @@ def test_criterion_weights_are_fitted_state_not_a_mutated_parameter(tiny, tiny_f
     np.testing.assert_allclose(clf.criterion_.class_weights.numpy(), expected, rtol=1e-5)
 
 
-def test_prefixed_parameters_reach_module_criterion_and_iterator(tiny):
+def test_fit_leaves_get_params_untouched(tiny):
+    """scikit-learn's contract on EEG-shaped data (its own check feeds toy arrays)."""
+    epochs, y = tiny
+    clf = _tiny_clf(max_epochs=1, criterion__gamma=1.0, iterator_train__n1_share=0.2)
+    before = clf.get_params(deep=False)
+    split_state = dict(vars(clf.train_split))
+    clf.fit(epochs, y)
+    after = clf.get_params(deep=False)
+    assert set(after) == set(before)
+    changed = [
+        key for key in before if not (after[key] is before[key] or after[key] == before[key])
+    ]
+    assert not changed, changed
+    assert vars(clf.train_split) == split_state
+
+
+def test_prefixed_parameters_reach_module_criterion_augmentation_and_iterator(tiny):
     epochs, y = tiny
     clf = _tiny_clf(
         max_epochs=1,
@@ -85,12 +130,19 @@ def test_prefixed_parameters_reach_module_criterion_and_iterator(tiny):
         criterion__class_weight=[1, 4, 1, 1, 1],
         iterator_train__same_stage=0.9,
         optimizer__weight_decay=0.05,
+        augmentation__time_stretch=0.05,
     )
     clf.fit(epochs, y)
     assert clf.module_.se_resnet.project.out_features == 16
     assert clf.criterion_.gamma == 0.0
     np.testing.assert_allclose(clf.criterion_.class_weights.numpy(), [1, 4, 1, 1, 1])
     assert clf.optimizer_.param_groups[0]["weight_decay"] == 0.05
+    assert clf.augmentation_.time_stretch == 0.05 and not clf.augmentation_.training
+    assert (
+        clf.get_iterator(check_epochs_labels(epochs, y), training=True).sampler.same_stage == 0.9
+    )
+    no_augmentation = _tiny_clf(max_epochs=1, augmentation=None).fit(epochs, y)
+    assert not hasattr(no_augmentation, "augmentation_")
 
 
 @pytest.mark.parametrize("kind", ["aliases", "ints", "events"])
@@ -109,32 +161,122 @@ def test_users_get_their_own_labels_back(tiny, kind):
     clf = _tiny_clf(max_epochs=1).fit(epochs, labels)
     np.testing.assert_array_equal(clf.classes_, expected)
     assert set(clf.predict(epochs[:20])) <= set(expected)
+    given = labels if labels is not None else labels_from_epochs(epochs)
+    assert clf.score(epochs, given) == pytest.approx(
+        np.mean(stage_indices(clf.predict(epochs)) == stage_index)
+    )
 
 
-def test_missing_stage_warns_and_is_never_predicted(tiny):
+def test_missing_stage_warns_and_is_never_predicted_unless_declared(tiny):
     epochs, y = tiny
     keep = np.flatnonzero(y != "N1")
-    with pytest.warns(RuntimeWarning, match="N1 are missing from the training data"):
+    with pytest.warns(RuntimeWarning, match="N1 are missing.*will never predict them"):
         clf = _tiny_clf(max_epochs=1).fit(epochs[keep], y[keep])
     assert list(clf.classes_) == ["W", "N2", "N3", "R"]
     proba = clf.predict_proba(epochs)
     assert proba.shape == (len(y), 4)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
     assert "N1" not in set(clf.predict(epochs))
+    # Declared classes keep a column for every stage.
+    with pytest.warns(RuntimeWarning, match="N1 are missing.*probabilities are not learned"):
+        declared = _tiny_clf(max_epochs=1, classes=["R", "W", "N1", "N2", "N3"])
+        declared.fit(epochs[keep], y[keep])
+    assert list(declared.classes_) == list(STAGES)  # in stage order
+    assert declared.predict_proba(epochs[:5]).shape == (5, 5)
 
 
-def test_same_seed_same_predictions_different_seed_different(tiny):
+def test_partial_fit_learns_labels_and_checks_later_batches(tiny):
     epochs, y = tiny
-    a = _tiny_clf(random_state=3).fit(epochs, y).predict_proba(epochs)
-    b = _tiny_clf(random_state=3).fit(epochs, y).predict_proba(epochs)
-    c = _tiny_clf(random_state=4).fit(epochs, y).predict_proba(epochs)
-    np.testing.assert_array_equal(a, b)
-    assert not np.allclose(a, c)
+    first, second = np.arange(0, 200), np.arange(200, 400)
+    no_r = first[y[first] != "R"]
+    clf = _tiny_clf(max_epochs=1, train_split=None)
+    with pytest.warns(RuntimeWarning, match="R are missing"):
+        clf.partial_fit(epochs[no_r], None, classes=list(STAGES))
+    assert list(clf.classes_) == list(STAGES)
+    clf.partial_fit(epochs[second], y[second])  # R appears now: declared, so accepted
+    assert len(clf.history) == 2
+    undeclared = _tiny_clf(max_epochs=1, train_split=None)
+    with pytest.warns(RuntimeWarning, match="R are missing"):
+        undeclared.partial_fit(epochs[no_r], y[no_r])
+    with pytest.raises(ValueError, match="stage\\(s\\) R, which the model does not predict"):
+        undeclared.partial_fit(epochs[second], y[second])
+    with pytest.raises(ValueError, match="names a stage twice"):
+        _tiny_clf(classes=["W", "Wake", "N2"]).fit(epochs, y)
+    with pytest.raises(ValueError, match="stage\\(s\\) N1, N3, R, which classes="):
+        _tiny_clf(classes=["W", "N2"]).fit(epochs, y)
 
 
-def test_predict_before_fit():
-    with pytest.raises(NotFittedError, match="call fit"):
-        SSCSleepClassifier().predict(np.zeros((2, 3000)))
+def test_every_entry_point_passes_the_same_boundary(tiny, tiny_fitted):
+    epochs, y = tiny
+    clf = tiny_fitted
+    data = epochs.get_data()
+    for method in (clf.predict_proba, clf.predict, clf.forward):
+        with pytest.raises(ValueError, match="expects volts.*multiply it by 1e-6"):
+            method(data[:30] * 1e6)
+        with pytest.raises(ValueError, match="Epochs 2 contain NaN"):
+            method(np.where(np.arange(30)[:, None, None] == 2, np.nan, data[:30]))
+    with pytest.raises(ValueError, match="expects volts"):
+        clf.score(data[:30] * 1e6, y[:30])
+    with pytest.raises(ValueError, match="expects volts"):
+        clf.partial_fit(data * 1e6, y)
+    with pytest.raises(TypeError, match="builds its own dataset"):
+        clf.predict(torch.utils.data.TensorDataset(torch.zeros(3, 1, 3000)))
+    fast = mne.EpochsArray(np.repeat(data[:4], 2, axis=-1), mne.create_info(1, 200.0, "eeg"))
+    with pytest.raises(ValueError, match="sampled at 200 Hz.*resample=True"):
+        clf.predict(fast)
+    # What check_epochs returns is taken as it is, in any entry point.
+    checked = check_epochs(data[:30])
+    np.testing.assert_array_equal(clf.predict_proba(checked), clf.predict_proba(data[:30]))
+    with pytest.raises(ValueError, match="checked at 200 Hz"):
+        clf.predict(check_epochs(np.repeat(data[:2], 2, axis=-1), sfreq=200.0))
+
+
+def test_channel_warning_comes_from_one_place(tiny, tiny_fitted, sim_nights):
+    epochs, _ = tiny
+    renamed = epochs[:5].copy().rename_channels({"EEG Fpz-Cz": "EEG Pz-Oz"})
+    with pytest.warns(RuntimeWarning, match="trained on channel 'EEG Fpz-Cz'.*'EEG Pz-Oz'"):
+        tiny_fitted.predict(renamed)
+    with pytest.warns(RuntimeWarning, match="trained on channel 'EEG Fpz-Cz'.*'EEG Pz-Oz'"):
+        tiny_fitted.predict(check_epochs(renamed.get_data(), ch_name="EEG Pz-Oz"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        tiny_fitted.predict(epochs[:5])
+
+
+def test_same_seed_same_model_different_seed_different(tiny):
+    epochs, y = tiny
+
+    def run(seed):
+        clf = _tiny_clf(random_state=seed).fit(epochs, y)
+        history = [
+            {key: value for key, value in epoch.items() if key not in ("dur", "batches")}
+            for epoch in clf.history
+        ]
+        return clf.predict_proba(epochs), history
+
+    first, second, other = run(3), run(3), run(4)
+    np.testing.assert_array_equal(first[0], second[0])
+    assert first[1] == second[1]
+    assert not np.allclose(first[0], other[0])
+
+
+def test_not_fitted_everywhere(tiny):
+    epochs, _ = tiny
+    raw = mne.io.RawArray(np.zeros((1, 6000)), mne.create_info(1, 100.0, "eeg"), verbose="error")
+    clf = SSCSleepClassifier()
+    for call in (
+        lambda: clf.predict(np.zeros((2, 3000))),
+        lambda: clf.predict_proba(epochs[:2]),
+        lambda: clf.save("never.sscsleep"),
+        lambda: stage(clf, raw),
+    ):
+        with pytest.raises(NotFittedError, match="not fitted yet; call fit"):
+            call()
+    initialized_only = SSCSleepClassifier(**TINY).initialize()
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        initialized_only.predict(epochs[:2])
+    with pytest.raises(AttributeError, match="no classes_ before fit"):
+        clf.classes_  # noqa: B018
 
 
 def test_single_stage_and_too_few_epochs(tiny):
@@ -144,56 +286,79 @@ def test_single_stage_and_too_few_epochs(tiny):
         _tiny_clf().fit(epochs[only_n2], y[only_n2])
     with pytest.raises(ValueError, match="needs at least 20"):
         _tiny_clf().fit(epochs[:10], y[:10])
+    with pytest.raises(TypeError, match="random_state must be an int or None"):
+        _tiny_clf(random_state=np.random.default_rng(0)).fit(epochs, y)
 
 
-class _FakeNet:
-    def __init__(self):
-        self.criterion_ = AdaptiveLoss()
-        self.history = History()
+class _RecordWeights(Callback):
+    def initialize(self):
+        self.weights_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        state = net.module_.state_dict()
+        self.weights_.append({key: value.clone() for key, value in state.items()})
 
 
-def _run_epoch(callback, net, n1_correct):
-    net.history.new_epoch()
-    callback.on_epoch_begin(net)
-    target = torch.tensor([1, 1, 1, 1, 2, 0])
-    logits = torch.zeros(6, 5)
-    logits[torch.arange(6), target] = 5.0
-    if not n1_correct:
-        logits[:4, 1], logits[:4, 0] = 0.0, 5.0  # every N1 called W
-    callback.on_batch_end(net, batch=(None, target), training=False, y_pred=(logits, None, None))
-    callback.on_epoch_end(net)
+def _same(a, b):
+    return all(torch.equal(a[key], b[key]) for key in a)
 
 
-def test_n1_weight_rises_while_n1_is_misclassified_and_falls_when_it_is_not():
-    callback = N1Adaptation(gain=2.0, max_weight=2.5, momentum=0.5).initialize()
-    net = _FakeNet()
-    callback.on_train_begin(net)
-    weights = []
-    for correct in (False, False, False, True, True):
-        _run_epoch(callback, net, correct)
-        weights.append(net.criterion_.n1_weight)
-    # e = 1, 1, 1, 0, 0 -> smoothed 0.5, 0.75, 0.875, 0.4375, 0.21875; weight = 1 + 2 e (<= 2.5)
-    np.testing.assert_allclose(weights, [2.0, 2.5, 2.5, 1.875, 1.4375])
-    assert net.history[:, "n1_weight"] == [1.0, 2.0, 2.5, 2.5, 1.875]
-    assert net.history[:, "n1_error"] == [1.0, 1.0, 1.0, 0.0, 0.0]
+def test_checkpoint_and_early_stopping_restore_the_best_epochs_weights(tiny, tmp_path):
+    epochs, y = tiny
+    checkpoint = Checkpoint(monitor="valid_macro_f1_best", dirname=str(tmp_path))
+    recorder = _RecordWeights()
+    clf = _tiny_clf(max_epochs=4, callbacks=[("checkpoint", checkpoint), ("record", recorder)])
+    clf.fit(epochs, y)
+    weights = recorder.weights_
+    assert not _same(weights[0], weights[-1])  # training changed the weights
+    # The checkpoint holds the weights of the last epoch flagged best.
+    best = max(i for i, flag in enumerate(clf.history[:, "valid_macro_f1_best"]) if flag)
+    assert clf.history[best, "event_cp"] is True
+    saved = torch.load(tmp_path / "params.pt", weights_only=True)
+    assert _same(saved, weights[best])
+    # Early stopping (load_best) left the model with the best epoch's weights.
+    scores = clf.history[:, "valid_macro_f1"]
+    best_by_stopper = clf.callbacks_[[n for n, _ in clf.callbacks_].index("early_stopping")][1]
+    assert scores[best_by_stopper.best_epoch_ - 1] == max(scores)
+    assert _same(clf.module_.state_dict(), weights[best_by_stopper.best_epoch_ - 1])
 
 
-def test_n1_adaptation_argument_errors():
-    with pytest.raises(ValueError, match="max_weight >= 1"):
-        N1Adaptation(max_weight=0.5).initialize()
+class _InterruptAt(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_fit_leaves_a_usable_estimator(tiny):
+    epochs, y = tiny
+    clf = _tiny_clf(max_epochs=5, callbacks=[("interrupt", _InterruptAt(2))])
+    clf.fit(epochs, y)
+    assert len(clf.history) == 2
+    proba = clf.predict_proba(epochs[:20])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
 
 
 @pytest.mark.slow
 def test_learns_held_out_subjects(sim_nights):
-    """Trained on 4 simulated nights, it stages 2 unseen subjects far above chance (0.2)."""
+    """Trained on 4 simulated nights, it stages 2 unseen subjects far above chance (0.2).
+
+    Three seeds: one fit's score spreads by about +-0.06 macro-F1 with the seed on this data.
+    """
     epochs, y, groups = sim_nights
     train, test = np.flatnonzero(groups < 4), np.flatnonzero(groups >= 4)
-    clf = SSCSleepClassifier(max_epochs=12, patience=4, random_state=0, verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        clf.fit(epochs[train], y[train])
-    report = sleep_report(y[test], clf.predict(epochs[test]))
-    print(report)
-    assert report.macro_f1 > 0.65
-    assert report.n1_f1 > 0.2
-    assert report.kappa > 0.6
+    reports = []
+    for seed in range(3):
+        clf = SSCSleepClassifier(max_epochs=12, patience=4, random_state=seed, verbose=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            clf.fit(epochs[train], y[train])
+        reports.append(sleep_report(y[test], clf.predict(epochs[test])))
+        print(reports[-1])
+    macro_f1 = [report.macro_f1 for report in reports]
+    assert np.mean(macro_f1) > 0.65 and min(macro_f1) > 0.55
+    assert np.mean([report.n1_f1 for report in reports]) > 0.2
+    assert np.mean([report.kappa for report in reports]) > 0.6

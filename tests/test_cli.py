@@ -86,11 +86,13 @@ def test_edf_to_model_to_hypnogram(edf_folder, trained_model, capsys):
     assert "Hypnogram written" in capsys.readouterr().out
 
 
-def test_cli_errors_exit_non_zero(edf_folder, trained_model, capsys):
+def test_cli_errors_exit_non_zero(edf_folder, trained_model, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     assert main(["stage", str(edf_folder / "missing.edf"), "--model", "nope.sscsleep"]) == 1
     assert "No model file" in capsys.readouterr().err
     assert main(["train", "--data", str(edf_folder / "nowhere")]) == 1
-    assert "No folder" in capsys.readouterr().err
+    assert "No recordings folder" in capsys.readouterr().err
+    assert not (tmp_path / "model.checkpoints").exists()  # nothing written for a failed start
     assert (
         main(
             [
@@ -105,3 +107,90 @@ def test_cli_errors_exit_non_zero(edf_folder, trained_model, capsys):
         == 1
     )
     assert "'C3' is not in" in capsys.readouterr().err
+    assert main(["train", "--max-epochs", "0"]) == 1
+    assert "--max-epochs must be at least 1" in capsys.readouterr().err
+
+
+def test_info_describes_a_model_file(trained_model, capsys):
+    assert main(["info", str(trained_model)]) == 0
+    out = capsys.readouterr().out
+    assert "stages:         W, N1, N2, N3, R" in out
+    assert "channel:        EEG Fpz-Cz" in out and "sampling rate:  100 Hz" in out
+    assert "network:        SSCSleepNet" in out
+    assert "training:       1 epochs; best validation macro-F1" in out
+    assert main(["info", str(trained_model.with_name("missing.sscsleep"))]) == 1
+    assert "No model file" in capsys.readouterr().err
+
+
+def test_channel_errors_speak_of_the_option(edf_folder, tmp_path, capsys):
+    import mne
+
+    from mne_sscsleep.datasets import simulate_sleep_raw
+
+    folder = tmp_path / "two_eeg"
+    folder.mkdir()
+    raw = simulate_sleep_raw(hours=0.5, random_state=2, verbose="error")
+    other = raw.copy().rename_channels({"EEG Fpz-Cz": "EEG Pz-Oz"})
+    mne.export.export_raw(
+        folder / "night.edf", raw.add_channels([other]), fmt="edf", verbose="error"
+    )
+    assert main(["train", "--data", str(folder), "-o", str(tmp_path / "m.sscsleep")]) == 1
+    assert "with --channel, e.g. --channel 'EEG Fpz-Cz'" in capsys.readouterr().err
+
+
+def _crash_at_epoch(epoch):
+    from mne_sscsleep.training import N1Adaptation
+
+    original = N1Adaptation.on_epoch_begin
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) == epoch:
+            raise RuntimeError("power cut")
+        return original(self, net, **kwargs)
+
+    return on_epoch_begin
+
+
+@pytest.mark.slow
+def test_an_interrupted_training_resumes_to_the_same_model(edf_folder, tmp_path, monkeypatch):
+    import torch
+
+    from mne_sscsleep import SSCSleepClassifier
+    from mne_sscsleep.training import N1Adaptation
+
+    args = ["train", "--data", str(edf_folder / "train"), "--max-epochs", "3", "--seed", "1"]
+    full, resumed = tmp_path / "full.sscsleep", tmp_path / "resumed.sscsleep"
+    assert main([*args, "-o", str(full)]) == 0
+    with monkeypatch.context() as patch:
+        patch.setattr(N1Adaptation, "on_epoch_begin", _crash_at_epoch(3))
+        with pytest.raises(RuntimeError, match="power cut"):
+            main([*args, "-o", str(resumed)])
+    assert not resumed.exists() and (tmp_path / "resumed.checkpoints" / "history.json").is_file()
+    assert main([*args, "-o", str(resumed), "--resume"]) == 0
+    a, b = SSCSleepClassifier.load(full), SSCSleepClassifier.load(resumed)
+    for key, value in a.module_.state_dict().items():
+        assert torch.equal(value, b.module_.state_dict()[key]), key
+    for column in ("train_loss", "valid_macro_f1", "n1_weight", "n1_error"):
+        assert a.history[:, column] == b.history[:, column]
+    assert len(b.history) == 3
+
+
+def test_resume_refuses_other_settings_or_no_checkpoint(edf_folder, tmp_path, capsys):
+    import torch
+
+    from mne_sscsleep import SSCSleepClassifier
+
+    output = str(tmp_path / "model.sscsleep")
+    assert main(["train", "--simulate", "2", "--hours", "1", "--resume", "-o", output]) == 1
+    assert "Nothing to resume" in capsys.readouterr().err
+    base = ["train", "--simulate", "2", "--hours", "1", "--max-epochs", "1", "-o", output]
+    assert main(base) == 0
+    assert main([*base[:-2], "--seed", "5", "-o", output, "--resume"]) == 1
+    assert "other settings (seed 0 -> 5)" in capsys.readouterr().err
+    # Resuming a finished training trains nothing more and writes the same model.
+    before = SSCSleepClassifier.load(output)
+    assert main([*base, "--resume"]) == 0
+    after = SSCSleepClassifier.load(output)
+    assert before.history.to_list() == after.history.to_list()
+    for key, value in before.module_.state_dict().items():
+        assert torch.equal(value, after.module_.state_dict()[key]), key

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 import mne_sscsleep
-from mne_sscsleep import datasets, metrics, viz
+from mne_sscsleep import datasets, io, metrics, nn, training, viz
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def _public_objects():
-    for module in (mne_sscsleep, datasets, metrics, viz):
+    for module in (mne_sscsleep, datasets, io, metrics, nn, training, viz):
         for name in getattr(module, "__all__", None) or dir(module):
             obj = getattr(module, name)
             if name.startswith("_") or not (inspect.isclass(obj) or inspect.isfunction(obj)):
@@ -71,21 +71,17 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
     assert any((html / "_images").glob("sscsleepnet_diagram*.png"))
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        "mne_sscsleep._classifier",
-        "mne_sscsleep._epochs",
-        "mne_sscsleep._loaders",
-        "mne_sscsleep._loss",
-        "mne_sscsleep._model",
-        "mne_sscsleep._pairs",
-        "mne_sscsleep._staging",
-        "mne_sscsleep.datasets",
-        "mne_sscsleep.metrics",
-        "mne_sscsleep.viz",
-    ],
-)
+def _package_modules():
+    import pkgutil
+
+    return sorted(
+        info.name
+        for info in pkgutil.walk_packages(mne_sscsleep.__path__, "mne_sscsleep.")
+        if info.name not in ("mne_sscsleep.__main__",)
+    )
+
+
+@pytest.mark.parametrize("module", _package_modules())
 def test_docstring_examples_run(module):
     import doctest
     import importlib

@@ -50,22 +50,22 @@ def test_stage_indices_rejects_bad_labels(labels, match):
 def test_check_epochs_converts_to_float32_volts(small_epochs):
     epochs, _ = small_epochs
     out = check_epochs(epochs)
-    assert out.data.dtype == np.float32
-    assert out.data.shape == (len(epochs), 1, 3000)
+    assert out.X.dtype == np.float32
+    assert out.X.shape == (len(epochs), 1, 3000)
     assert out.ch_name == "EEG Fpz-Cz" and out.sfreq == 100.0
-    np.testing.assert_allclose(out.data, epochs.get_data(), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(out.X, epochs.get_data(), rtol=1e-5, atol=1e-9)
     # Typical EEG amplitude: tens of microvolts.
-    assert 5e-6 < out.data.std() < 200e-6
+    assert 5e-6 < out.X.std() < 200e-6
 
 
 def test_check_epochs_does_not_copy_float32_arrays(small_epochs):
     epochs, _ = small_epochs
     data = epochs.get_data().astype(np.float32)
-    assert check_epochs(data).data is data
-    assert np.shares_memory(check_epochs(data[:, 0]).data, data)
+    assert check_epochs(data).X is data
+    assert np.shares_memory(check_epochs(data[:, 0]).X, data)
     # Chunked conversion of other dtypes gives the same values.
     data64 = epochs.get_data()
-    np.testing.assert_array_equal(check_epochs(data64).data, data)
+    np.testing.assert_array_equal(check_epochs(data64).X, data)
 
 
 @pytest.mark.parametrize("shape", ["2d", "3d"])
@@ -75,8 +75,8 @@ def test_check_epochs_accepts_arrays_in_volts(small_epochs, shape):
     if shape == "2d":
         data = data[:, 0]
     out = check_epochs(data)
-    assert out.data.shape == (len(epochs), 1, 3000) and out.ch_name is None
-    np.testing.assert_allclose(out.data[:, 0], epochs.get_data()[:, 0], rtol=1e-5, atol=1e-9)
+    assert out.X.shape == (len(epochs), 1, 3000) and out.ch_name is None
+    np.testing.assert_allclose(out.X[:, 0], epochs.get_data()[:, 0], rtol=1e-5, atol=1e-9)
 
 
 def _two_channel(epochs):
@@ -101,7 +101,7 @@ def test_multichannel_array_needs_picks(small_epochs):
     data = np.repeat(small_epochs[0].get_data(), 3, axis=1)
     with pytest.raises(ValueError, match="3 channels.*X\\[:, \\[k\\], :\\]"):
         check_epochs(data)
-    assert check_epochs(data, picks=2).data.shape == (len(data), 1, 3000)
+    assert check_epochs(data, picks=2).X.shape == (len(data), 1, 3000)
     with pytest.raises(ValueError, match="channel index in 0..2"):
         check_epochs(data, picks=3)
 
@@ -116,7 +116,7 @@ def test_wrong_sampling_rate_is_an_error_unless_resampling_is_asked(small_epochs
     with pytest.raises(ValueError, match="sampled at 200 Hz.*100 Hz.*resample=True"):
         check_epochs(fast)
     out = check_epochs(fast, resample=True)
-    assert out.data.shape == (4, 1, 3000) and out.sfreq == 100.0
+    assert out.X.shape == (4, 1, 3000) and out.sfreq == 100.0
 
 
 def test_epoch_length(small_epochs):
@@ -126,7 +126,7 @@ def test_epoch_length(small_epochs):
     longer = np.concatenate([data, data[..., :1]], axis=-1)
     with pytest.warns(RuntimeWarning, match="3001 samples.*dropping the last sample"):
         out = check_epochs(longer)
-    assert out.data.shape[-1] == 3000
+    assert out.X.shape[-1] == 3000
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
@@ -145,7 +145,7 @@ def test_flat_epochs(small_epochs):
         check_epochs(data)
     with pytest.warns(RuntimeWarning, match="Epochs 5 are flat"):
         check_epochs(data, on_flat="warn")
-    assert check_epochs(data, on_flat="ignore").data.shape[0] == 20
+    assert check_epochs(data, on_flat="ignore").X.shape[0] == 20
     with pytest.raises(ValueError, match="on_flat must be"):
         check_epochs(data, on_flat="drop")
 
@@ -185,9 +185,10 @@ def test_labels_come_from_events_when_y_is_none(small_epochs):
         "Sleep stage 3/4",
         "Sleep stage R",
     }
-    data, labels, indices = check_epochs_labels(epochs, None)
-    np.testing.assert_array_equal(np.array(STAGES)[indices], y)
-    assert data.data.shape[0] == len(labels) == len(y)
+    dataset = check_epochs_labels(epochs, None)
+    np.testing.assert_array_equal(np.array(STAGES)[dataset.y], y)
+    np.testing.assert_array_equal(dataset.labels, names)
+    assert dataset.X.shape[0] == len(y)
 
 
 def test_labels_required_for_arrays_and_lengths_must_match(small_epochs):
@@ -205,3 +206,12 @@ def test_unknown_event_names_are_reported(small_epochs):
     }
     with pytest.raises(ValueError, match="event_id names.*'stim'"):
         check_epochs_labels(epochs, None)
+
+
+def test_the_sole_eeg_channel_is_picked_as_for_raw(small_epochs):
+    epochs, _ = small_epochs
+    eog = epochs.copy().rename_channels({"EEG Fpz-Cz": "EOG left"})
+    eog.set_channel_types({"EOG left": "eog"})
+    both = epochs.copy().add_channels([eog])
+    assert check_epochs(both).ch_name == "EEG Fpz-Cz"
+    assert check_epochs(both, picks="EOG left").ch_name == "EOG left"

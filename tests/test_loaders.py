@@ -4,13 +4,14 @@ import mne
 import numpy as np
 import pytest
 
-from mne_sscsleep import STAGES, _loaders
+from mne_sscsleep import STAGES
 from mne_sscsleep.datasets import (
     load_hmc,
     load_shhs,
     load_sleep_edf,
     read_nsrr_stages,
     simulate_sleep_raw,
+    sleep_edf,
 )
 
 
@@ -90,7 +91,7 @@ def sleep_edf_folder(tmp_path_factory):
 
 def test_sleep_edf_through_mne_fetcher_offline(sleep_edf_folder, monkeypatch):
     root, raw, stages = sleep_edf_folder
-    monkeypatch.setattr(_loaders, "_network_available", lambda *a, **k: False)
+    monkeypatch.setattr(sleep_edf, "_network_available", lambda *a, **k: False)
     epochs, y, groups = load_sleep_edf([0], recording=[1], path=str(root), trim_wake=None)
     np.testing.assert_array_equal(y, stages)  # N3 from 3 and 4; '?' and movement dropped
     assert epochs.ch_names == ["EEG Fpz-Cz"] and epochs.info["sfreq"] == 100.0
@@ -106,7 +107,7 @@ def test_sleep_edf_through_mne_fetcher_offline(sleep_edf_folder, monkeypatch):
 
 
 def test_sleep_edf_without_files_or_network_fails_fast(tmp_path, monkeypatch):
-    monkeypatch.setattr(_loaders, "_network_available", lambda *a, **k: False)
+    monkeypatch.setattr(sleep_edf, "_network_available", lambda *a, **k: False)
     with pytest.raises(
         FileNotFoundError,
         match=r"cannot be reached: SC4011E0-PSG.edf.*sleep-"
@@ -119,7 +120,7 @@ def test_sleep_edf_without_files_or_network_fails_fast(tmp_path, monkeypatch):
 
 def test_sleep_edf_wrong_channel(sleep_edf_folder, monkeypatch):
     root, _, _ = sleep_edf_folder
-    monkeypatch.setattr(_loaders, "_network_available", lambda *a, **k: False)
+    monkeypatch.setattr(sleep_edf, "_network_available", lambda *a, **k: False)
     with pytest.raises(ValueError, match="'EEG C3' is not in SC4001E0-PSG.edf; available"):
         load_sleep_edf([0], recording=[1], path=str(root), channel="EEG C3")
 
@@ -198,3 +199,56 @@ def test_shhs_nsrr_layout(tmp_path):
     assert set(groups) == {200001}
     with pytest.raises(FileNotFoundError, match="No SHHS recordings"):
         load_shhs(tmp_path, visit="shhs2")
+
+
+def test_edf_folder_pairs_hypnograms_and_groups_nights_by_subject(tmp_path):
+    from mne_sscsleep.datasets import find_recordings, load_edf_folder
+
+    expected = {}
+    for night, seed in ((1, 31), (2, 32)):
+        raw, stages = _night(1.0, 100.0, seed)
+        annotations = mne.Annotations(
+            [r[0] for r in _runs(stages)],
+            [r[1] for r in _runs(stages)],
+            [SLEEP_EDF_NAMES.get(r[2], "Sleep stage 4") for r in _runs(stages)],
+        )
+        name = f"SC40{7}{night}E0-PSG.edf"
+        _write_edf(tmp_path / name, raw, ["EEG Fpz-Cz", "EEG Pz-Oz"])
+        _write_scoring_edf(
+            tmp_path / f"SC40{7}{night}EC-Hypnogram.edf", annotations, len(stages) * 30 + 1
+        )
+        expected[name] = stages
+    # A lab's own EDF+ file that carries its stages as annotations.
+    raw, stages = _night(0.5, 200.0, 33)
+    _write_edf(tmp_path / "lab-night.edf", raw, ["EEG Fpz-Cz"], annotations=raw.annotations)
+    expected["lab-night.edf"] = stages
+    pairs = find_recordings(tmp_path)
+    assert [(p.name, h.name if h else None) for p, h in pairs] == [
+        ("SC4071E0-PSG.edf", "SC4071EC-Hypnogram.edf"),
+        ("SC4072E0-PSG.edf", "SC4072EC-Hypnogram.edf"),
+        ("lab-night.edf", None),
+    ]
+    epochs, y, groups = load_edf_folder(tmp_path, "EEG Fpz-Cz", trim_wake=None, progress=False)
+    recordings = epochs.metadata["recording"].to_numpy()
+    for name, stages in expected.items():
+        np.testing.assert_array_equal(y[recordings == name], stages)
+    # Both nights of Sleep-EDF subject 7 share a group; the lab file gets its position (2).
+    assert set(groups[recordings == "SC4071E0-PSG.edf"]) == {7}
+    assert set(groups[recordings == "SC4072E0-PSG.edf"]) == {7}
+    assert set(groups[recordings == "lab-night.edf"]) == {2}
+    assert epochs.info["sfreq"] == 100.0 and epochs.ch_names == ["EEG Fpz-Cz"]
+    with pytest.raises(ValueError, match="SC4071E0-PSG.edf: .*2 channels.*picks='EEG Fpz-Cz'"):
+        load_edf_folder(tmp_path, progress=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="No EDF recordings in"):
+        load_edf_folder(tmp_path / "empty", progress=False)
+
+
+def test_recordings_of_different_channels_are_not_mixed(tmp_path):
+    from mne_sscsleep.datasets import load_edf_folder
+
+    for name, channel, seed in (("a.edf", "EEG Fpz-Cz", 41), ("b.edf", "EEG C4-M1", 42)):
+        raw, _ = _night(0.5, 100.0, seed)
+        _write_edf(tmp_path / name, raw, [channel], annotations=raw.annotations)
+    with pytest.raises(ValueError, match="different channels \\('EEG Fpz-Cz' in a.edf"):
+        load_edf_folder(tmp_path, progress=False)

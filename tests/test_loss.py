@@ -4,7 +4,7 @@ import torch
 from torch.nn import functional as F
 
 from mne_sscsleep import AdaptiveLoss
-from mne_sscsleep._loss import class_weights_from_counts, contrastive_loss, focal_cross_entropy
+from mne_sscsleep.nn import class_weights_from_counts, contrastive_loss, focal_cross_entropy
 
 
 def test_focal_with_gamma_zero_is_weighted_cross_entropy():

@@ -1,7 +1,9 @@
+import numpy as np
 import pytest
 import torch
 
 from mne_sscsleep import CNNLSTMBranch, SEResNetBranch, SSCSleepNet
+from mne_sscsleep.nn import Augmentation
 
 
 @pytest.mark.parametrize("sfreq", [100.0, 128.0])
@@ -68,3 +70,24 @@ def test_global_normalisation_learns_the_training_scale():
     assert abs(float(net.input_norm.running_var) - 900) / 900 < 0.1
     with pytest.raises(ValueError, match="normalization must be"):
         SSCSleepNet(normalization="robust")
+
+
+def test_augmentation_changes_gain_and_frequency_in_training_mode_only():
+    t = torch.arange(3000) / 100.0
+    x = (torch.sin(2 * torch.pi * 10 * t) * 1e-5).repeat(40, 1, 1)
+    augment = Augmentation(gain_jitter=0.3, time_stretch=0.1)
+    torch.manual_seed(0)
+    out = augment(x).numpy()
+    spectrum = abs(np.fft.rfft(out[:, 0], axis=-1))
+    peaks = np.fft.rfftfreq(3000, 0.01)[spectrum.argmax(axis=-1)]
+    assert peaks.min() >= 8.9 and peaks.max() <= 11.1 and peaks.std() > 0.3
+    std = out.std(axis=-1).ravel() / float(x[0].std())
+    assert 0.3 < std.min() < 0.95 and 1.05 < std.max() < 3
+    torch.manual_seed(0)
+    np.testing.assert_array_equal(augment(x).numpy(), out)  # torch's generator drives it
+    assert torch.equal(augment.eval()(x), x)
+    assert torch.equal(Augmentation(0.0, 0.0).train()(x), x)
+    with pytest.raises(ValueError, match="time_stretch"):
+        Augmentation(time_stretch=0.6)
+    with pytest.raises(ValueError, match="gain_jitter"):
+        Augmentation(gain_jitter=-1)

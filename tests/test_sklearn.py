@@ -7,17 +7,14 @@ import joblib
 import mne
 import numpy as np
 import pytest
-import torch
 from helpers import TINY
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from skorch.callbacks import Callback, Checkpoint
 
 from mne_sscsleep import STAGES, SSCSleepClassifier
-from mne_sscsleep.metrics import SCORERS, n1_f1_scorer
+from mne_sscsleep.metrics import SCORERS, macro_f1_score, n1_f1_score, n1_f1_scorer
 
 _NOT_EEG = (
     "feeds a few-feature toy array; the model needs 30-s EEG epochs (3000 samples at 100 Hz), "
@@ -116,16 +113,22 @@ def _bandpass(info):
 def test_pipeline_and_group_cross_validation_on_epochs(nights):
     epochs, y, groups, _ = nights
     pipe = make_pipeline(_bandpass(epochs.info), SSCSleepClassifier(**TINY))
-    scores = cross_val_score(
-        pipe, epochs.get_data(), y, groups=groups, cv=GroupKFold(3), scoring=n1_f1_scorer
-    )
-    assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+    data = epochs.get_data()
+    scores = cross_val_score(pipe, data, y, groups=groups, cv=GroupKFold(3), scoring=n1_f1_scorer)
+    # Each fold's score is the N1-F1 of that fold's model on its held-out subject.
+    for fold, (train, test) in enumerate(GroupKFold(3).split(data, y, groups)):
+        refit = clone(pipe).fit(data[train], y[train])
+        assert scores[fold] == pytest.approx(n1_f1_score(y[test], refit.predict(data[test])))
     # mne.Epochs straight into cross_validate, split by subject, several scorers.
     results = cross_validate(
         SSCSleepClassifier(**TINY), epochs, y, groups=groups, cv=GroupKFold(3), scoring=SCORERS
     )
-    assert results["test_macro_f1"].shape == (3,)
-    assert np.all(results["test_macro_f1"] > 0.1)
+    assert set(results) >= {"test_macro_f1", "test_n1_f1", "test_accuracy"}
+    train, test = next(GroupKFold(3).split(epochs, y, groups))
+    refit = SSCSleepClassifier(**TINY).fit(epochs[train], y[train])
+    assert results["test_macro_f1"][0] == pytest.approx(
+        macro_f1_score(y[test], refit.predict(epochs[test]))
+    )
 
 
 @pytest.mark.slow
@@ -163,17 +166,6 @@ def test_pickle_and_joblib_round_trips(fitted, tmp_path):
     )
 
 
-def test_save_load_one_file(fitted, tmp_path):
-    clf, data = fitted
-    path = clf.save(tmp_path / "night.sscsleep")
-    loaded = SSCSleepClassifier.load(path)
-    np.testing.assert_array_equal(loaded.predict_proba(data[:50]), clf.predict_proba(data[:50]))
-    np.testing.assert_array_equal(loaded.classes_, clf.classes_)
-    assert loaded.sfreq == 100.0 and loaded.ch_name_ is None and loaded.stages_ == clf.stages_
-    assert loaded.get_params()["module__cnn_filters"] == 4
-    assert len(loaded.history) == 2
-
-
 def test_compiled_model_saves_plain_weights(fitted, tmp_path):
     # skorch's compile=True wraps module_ in torch.compile; files must not depend on it. The
     # "eager" backend exercises the wrapper without minutes of code generation.
@@ -182,66 +174,9 @@ def test_compiled_model_saves_plain_weights(fitted, tmp_path):
     clf = SSCSleepClassifier(**TINY, compile=True, compile__backend="eager").fit(data, y)
     assert hasattr(clf.module_, "_orig_mod")
     loaded = SSCSleepClassifier.load(clf.save(tmp_path / "compiled.sscsleep"))
-    assert not hasattr(loaded.module_, "_orig_mod") or loaded.compile
+    # compile is a runtime setting, not stored: the loaded network is a plain module.
+    assert loaded.compile is False and not hasattr(loaded.module_, "_orig_mod")
     np.testing.assert_allclose(loaded.predict_proba(data[:20]), clf.predict_proba(data[:20]))
-
-
-def test_load_refuses_incompatible_files(fitted, tmp_path):
-    clf, _ = fitted
-    with pytest.raises(FileNotFoundError, match="No model file"):
-        SSCSleepClassifier.load(tmp_path / "missing.sscsleep")
-    (tmp_path / "notes.txt").write_text("not a model")
-    with pytest.raises(ValueError, match="not an mne-sscsleep model file"):
-        SSCSleepClassifier.load(tmp_path / "notes.txt")
-    torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="not an mne-sscsleep model file"):
-        SSCSleepClassifier.load(tmp_path / "other.pt")
-    path = clf.save(tmp_path / "model.sscsleep")
-    payload = torch.load(path, weights_only=True)
-    payload["format_version"] = 99
-    payload["package_version"] = "9.0"
-    torch.save(payload, tmp_path / "future.sscsleep")
-    with pytest.raises(ValueError, match="mne-sscsleep 9.0 in model format 99.*Upgrade"):
-        SSCSleepClassifier.load(tmp_path / "future.sscsleep")
-    payload["format_version"], payload["package_version"] = 1, "0.1.0.dev0"
-    torch.save(payload, tmp_path / "old.sscsleep")
-    with pytest.raises(ValueError, match="model format 1, whose network layers differ.*Retrain"):
-        SSCSleepClassifier.load(tmp_path / "old.sscsleep")
-
-
-class _InterruptAt(Callback):
-    def __init__(self, epoch):
-        self.epoch = epoch
-
-    def on_epoch_end(self, net, **kwargs):
-        if len(net.history) == self.epoch:
-            raise KeyboardInterrupt
-
-
-def test_interrupted_fit_leaves_a_usable_estimator(nights):
-    _, y, _, data = nights
-    clf = SSCSleepClassifier(
-        **dict(TINY, max_epochs=5), callbacks=[("interrupt", _InterruptAt(2))]
-    )
-    clf.fit(data, y)
-    assert len(clf.history) == 2
-    proba = clf.predict_proba(data[:20])
-    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
-
-
-def test_best_epoch_checkpoint_is_restorable(nights, tmp_path):
-    _, y, _, data = nights
-    checkpoint = Checkpoint(monitor="valid_macro_f1_best", dirname=str(tmp_path))
-    clf = SSCSleepClassifier(**dict(TINY, max_epochs=3), callbacks=[("checkpoint", checkpoint)])
-    clf.fit(data, y)
-    best = int(np.argmax(clf.history[:, "valid_macro_f1"])) + 1
-    assert clf.history[best - 1, "event_cp"] is True
-    restored = SSCSleepClassifier(**TINY)
-    restored.initialize()
-    restored.load_params(checkpoint=checkpoint)
-    restored.classes_user_, restored.stages_ = clf.classes_user_, clf.stages_
-    restored.ch_name_ = clf.ch_name_
-    assert set(restored.predict(data[:20])) <= set(STAGES)
 
 
 def _two_channels(epochs):
@@ -304,39 +239,3 @@ def test_bad_input_names_the_problem_and_the_fix(small, case, match):
         labels[0] = "N1"  # a single N1 epoch cannot be stratified
     with pytest.raises((ValueError, TypeError), match=match):
         SSCSleepClassifier(**TINY).fit(X, labels)
-
-
-def test_missing_stage_fewer_epochs_than_a_batch_and_channel_policy(small):
-    epochs, y, data = small
-    keep = np.flatnonzero(y != "R")
-    with pytest.warns(RuntimeWarning, match="R are missing"):
-        clf = SSCSleepClassifier(**TINY).fit(epochs[keep], y[keep])
-    assert "R" not in clf.classes_
-    # Fewer epochs than one batch of pairs still trains (without a validation split).
-    few_index = np.concatenate([np.flatnonzero(y == stage)[:6] for stage in STAGES])
-    few = SSCSleepClassifier(**dict(TINY, batch_size=64, train_split=None))
-    few.fit(data[few_index], y[few_index])
-    assert len(few_index) == 30 and len(few.predict(data[:5])) == 5
-    # Another channel name than the one trained on: predictions come with a warning.
-    renamed = epochs[:5].copy().rename_channels({"EEG Fpz-Cz": "EEG Pz-Oz"})
-    with pytest.warns(RuntimeWarning, match="trained on channel 'EEG Fpz-Cz'.*'EEG Pz-Oz'"):
-        clf.predict(renamed)
-    with pytest.raises(NotFittedError):
-        SSCSleepClassifier().predict_proba(data[:2])
-
-
-def test_determinism_of_predictions_and_history(small):
-    _, y, data = small
-
-    def run(seed):
-        clf = SSCSleepClassifier(**dict(TINY, max_epochs=2, random_state=seed)).fit(data, y)
-        history = [
-            {key: value for key, value in epoch.items() if key not in ("dur", "batches")}
-            for epoch in clf.history
-        ]
-        return clf.predict_proba(data), history
-
-    first, second, other = run(7), run(7), run(8)
-    np.testing.assert_array_equal(first[0], second[0])
-    assert first[1] == second[1]
-    assert not np.allclose(first[0], other[0])

@@ -32,7 +32,8 @@ def hypnogram(rng):
         label=stages,
         proba=proba,
         classes=np.array(STAGES),
-        flat=np.zeros(len(stages), bool),
+        bad=np.zeros(len(stages), bool),
+        reason=np.full(len(stages), ""),
         ch_name="EEG Fpz-Cz",
     )
 
@@ -87,4 +88,30 @@ def test_stage_probabilities(hypnogram):
     ax = fig.axes[0]
     assert ax.get_ylabel() == "Probability" and len(ax.collections) == 5
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["W", "R", "N1", "N2", "N3"]
+    plt.close(fig)
+
+
+def test_unscored_epochs_leave_a_gap_and_are_hatched(hypnogram):
+    bad = np.zeros(len(hypnogram), bool)
+    bad[15:18] = True
+    stages = np.where(bad, "?", hypnogram.stage)
+    unscored = Hypnogram(
+        onset=hypnogram.onset,
+        stage=stages,
+        label=hypnogram.label,
+        proba=hypnogram.proba,
+        classes=hypnogram.classes,
+        bad=bad,
+        reason=np.where(bad, "flat", ""),
+        ch_name="EEG Fpz-Cz",
+    )
+    fig = plot_hypnogram(unscored, highlight_n1=False)
+    top = fig.axes[0]
+    assert "unscored hatched" in top.get_title()
+    hatched = [patch for patch in top.patches if patch.get_hatch() == "//"]
+    assert len(hatched) == 1
+    x0, x1 = hatched[0].get_x(), hatched[0].get_x() + hatched[0].get_width()
+    assert (x0, x1) == pytest.approx((15 * 30 / 3600, 18 * 30 / 3600))
+    line = top.get_lines()[-1]
+    assert np.isnan(line.get_ydata()[15:18]).all()  # no stage drawn where none was scored
     plt.close(fig)

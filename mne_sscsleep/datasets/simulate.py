@@ -1,4 +1,4 @@
-"""Datasets: real-data loaders (Sleep-EDF, HMC, SHHS) and a simulator of sleep EEG.
+"""A simulator of single-channel sleep EEG, for tests, demos and documentation.
 
 .. warning::
    The simulator is **not** a substitute for real polysomnography. It exists so that tests, the
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._epochs import EPOCH_DURATION, STAGE_DESCRIPTIONS, STAGES
-from ._loaders import load_hmc, load_shhs, load_sleep_edf, read_nsrr_stages  # noqa: F401
+from .._stages import EPOCH_DURATION, STAGES
+from ._recordings import EVENT_ID, labelled_epochs_array
 
 W, N1, N2, N3, R = range(len(STAGES))
 _SECONDS = int(EPOCH_DURATION)
+#: Channel name of simulated recordings.
 CHANNEL = "EEG Fpz-Cz"
-#: ``event_id`` of simulated epochs and annotations (the Sleep-EDF description names).
-EVENT_ID = {STAGE_DESCRIPTIONS[stage]: code for code, stage in enumerate(STAGES, start=1)}
 _DESCRIPTIONS = tuple(EVENT_ID)
 
 # Background rhythms: amplitude (microvolts RMS) per stage W, N1, N2, N3, R. Values follow the
@@ -476,138 +475,3 @@ def simulate_sleep_epochs(
         np.concatenate(data), stages, CHANNEL, sfreq, metadata, verbose=verbose
     )
     return epochs, y, groups
-
-
-def labelled_epochs_array(data, stages, ch_name, sfreq, metadata=None, verbose="error"):
-    """One-channel ``EpochsArray`` whose events carry the stages (Sleep-EDF ``event_id``).
-
-    Parameters
-    ----------
-    data : ndarray, shape (n_epochs, 1, n_times)
-        EEG in volts.
-    stages : ndarray of int, shape (n_epochs,)
-        Index of each epoch's stage in :data:`mne_sscsleep.STAGES`.
-    ch_name : str
-        Channel name.
-    sfreq : float
-        Sampling rate in Hz.
-    metadata : pandas.DataFrame | None
-        One row per epoch.
-    verbose : bool | str | int | None
-        MNE verbosity.
-
-    Returns
-    -------
-    epochs : mne.EpochsArray
-        The epochs, with ``event_id`` :data:`EVENT_ID` and one event per epoch.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> data = np.zeros((3, 1, 3000))
-    >>> epochs = labelled_epochs_array(data, np.array([0, 2, 4]), "EEG Fpz-Cz", 100.0)
-    >>> epochs.event_id["Sleep stage 2"], len(epochs)
-    (3, 3)
-    """
-    import mne
-
-    codes = np.asarray(stages) + 1
-    # Events at consecutive, unique sample positions; only the stages present in event_id.
-    events = np.column_stack(
-        [np.arange(len(codes)) * data.shape[-1], np.zeros(len(codes), int), codes]
-    )
-    return mne.EpochsArray(
-        data,
-        mne.create_info([ch_name], sfreq, ch_types="eeg"),
-        events=events,
-        event_id={name: code for name, code in EVENT_ID.items() if code in codes},
-        tmin=0.0,
-        metadata=metadata,
-        verbose=verbose,
-    )
-
-
-def epochs_from_raw(raw, *, picks=None, sfreq=100.0, trim_wake=None, verbose=None):
-    """Cut an annotated recording into labelled 30-s epochs of one channel.
-
-    Annotations whose description names a sleep stage (``'Sleep stage W'``, ``'Sleep stage 4'``,
-    ``'N2'``, ``'REM'``, ...; see :func:`mne_sscsleep.stage_indices`) are cut into 30-s epochs;
-    other annotations (``'Sleep stage ?'``, ``'Movement time'``, lights, arousals) are ignored.
-
-    Parameters
-    ----------
-    raw : mne.io.Raw
-        Recording with sleep-stage annotations (e.g. a Sleep-EDF PSG file after
-        ``raw.set_annotations(mne.read_annotations(hypnogram_file))``).
-    picks : str | None
-        The EEG channel; optional when the recording has one channel.
-    sfreq : float | None
-        Resample to this rate (Hz) first; None keeps the recording's rate.
-    trim_wake : float | None
-        Keep wake only up to this many minutes before the first and after the last sleep epoch
-        (the Sleep-EDF protocol uses 30); None keeps everything.
-    verbose : bool | str | int | None
-        MNE verbosity.
-
-    Returns
-    -------
-    epochs : mne.Epochs
-        30-s epochs of the chosen channel, labels in ``events``/``event_id``.
-    y : ndarray of str, shape (n_epochs,)
-        Canonical stage of each epoch (``'W', 'N1', 'N2', 'N3', 'R'``).
-
-    Examples
-    --------
-    >>> raw = simulate_sleep_raw(hours=1.0, random_state=0, verbose="error")
-    >>> epochs, y = epochs_from_raw(raw, verbose="error")
-    >>> len(epochs), y[:3].tolist()
-    (120, ['W', 'W', 'W'])
-    """
-    import mne
-
-    from ._epochs import labels_from_epochs, stage_indices
-    from ._staging import _pick_channel
-
-    ch_name = _pick_channel(raw, picks)
-    event_id = {}
-    for description in sorted(set(raw.annotations.description)):
-        try:
-            event_id[description] = int(stage_indices([description])[0]) + 1
-        except ValueError:
-            continue
-    if not event_id:
-        raise ValueError(
-            "The recording has no sleep-stage annotations (found: "
-            f"{', '.join(sorted(set(raw.annotations.description))[:10]) or 'none'}). Attach the "
-            "hypnogram first, e.g. raw.set_annotations(mne.read_annotations(hypnogram_file))."
-        )
-    recording = raw.copy().pick([ch_name]).load_data(verbose=verbose)
-    if sfreq is not None and not np.isclose(recording.info["sfreq"], sfreq):
-        recording.resample(sfreq, verbose=verbose)
-    events, _ = mne.events_from_annotations(
-        recording, event_id=event_id, chunk_duration=EPOCH_DURATION, verbose=verbose
-    )
-    used = {name: code for name, code in event_id.items() if code in events[:, 2]}
-    # Several descriptions may share a stage (e.g. 'Sleep stage 3' and '4'): one name per code.
-    codes = {}
-    for name, code in used.items():
-        codes.setdefault(code, name)
-    epochs = mne.Epochs(
-        recording,
-        events,
-        {name: code for code, name in codes.items()},
-        tmin=0.0,
-        tmax=EPOCH_DURATION - 1.0 / recording.info["sfreq"],
-        baseline=None,
-        preload=True,
-        reject_by_annotation=False,
-        verbose=verbose,
-    )
-    y = np.array(STAGES)[stage_indices(labels_from_epochs(epochs))]
-    if trim_wake is not None:
-        sleep = np.flatnonzero(y != "W")
-        if sleep.size:
-            margin = int(round(trim_wake * 60 / EPOCH_DURATION))
-            keep = np.arange(max(sleep[0] - margin, 0), min(sleep[-1] + margin + 1, len(y)))
-            epochs, y = epochs[keep], y[keep]
-    return epochs, y

@@ -15,7 +15,7 @@ where :math:`\alpha` (``alpha``) weighs cross-entropy against focal loss and :ma
 N1 penalty: :math:`m_i = 1 + (\lambda - 1)(1 - p_{i,\mathrm{N1}})` for N1 epochs (treated as a
 constant, not differentiated) and 1 otherwise. The more an N1 epoch is misclassified, the closer
 its penalty comes to :math:`\lambda`. :math:`\lambda \ge 1` (``n1_weight``) is fitted state that
-:class:`N1Adaptation` raises each training epoch with the recent N1 error.
+:class:`~mne_sscsleep.N1Adaptation` raises each training epoch with the recent N1 error.
 
 With pairs :math:`(a, b)` and :math:`s = 1` for pairs of the same stage (0 otherwise), the
 contrastive term compares the pair *across* the two branches, on L2-normalised embeddings
@@ -39,7 +39,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._epochs import N1, STAGES
+from .._stages import N1, STAGES
 
 
 def class_weights_from_counts(counts, class_weight="balanced"):
@@ -56,6 +56,12 @@ def class_weights_from_counts(counts, class_weight="balanced"):
     Returns
     -------
     weights : ndarray of float32, shape (5,)
+        One weight per stage, 0 for stages without training epochs.
+
+    Examples
+    --------
+    >>> class_weights_from_counts([40, 10, 40, 10, 0], "balanced").tolist()
+    [0.625, 2.5, 0.625, 2.5, 0.0]
     """
     counts = np.asarray(counts, dtype=float)
     present = counts > 0
@@ -109,6 +115,12 @@ def focal_cross_entropy(logits, target, *, weight=None, alpha=0.5, gamma=2.0, sa
         :math:`\\sum_i w_{y_i} m_i [\\alpha CE_i + (1-\\alpha) FL_i] / \\sum_i w_{y_i} m_i`;
         with ``gamma=0`` this equals ``torch.nn.functional.cross_entropy(logits, target,
         weight)``.
+
+    Examples
+    --------
+    >>> logits, target = torch.tensor([[2.0, 0, 0, 0, 0]]), torch.tensor([0])
+    >>> bool(focal_cross_entropy(logits, target, alpha=0.0) < F.cross_entropy(logits, target))
+    True
     """
     log_p = F.log_softmax(logits, dim=1).gather(1, target[:, None]).squeeze(1)
     focal = (1.0 - log_p.exp()).clamp(min=0.0).pow(gamma) if gamma else 1.0
@@ -135,6 +147,12 @@ def contrastive_loss(z_a, z_b, same, margin=1.0):
     -------
     loss : Tensor, scalar
         ``mean(same * d**2 + (1 - same) * relu(margin - d)**2)``.
+
+    Examples
+    --------
+    >>> z = torch.randn(4, 8)
+    >>> float(contrastive_loss(z, z, torch.ones(4, dtype=torch.bool)))
+    0.0
     """
     distance = (F.normalize(z_a, dim=1) - F.normalize(z_b, dim=1)).norm(dim=1)
     same = same.to(distance.dtype)
@@ -147,7 +165,7 @@ class AdaptiveLoss(nn.Module):
     Weighted cross-entropy and focal loss are mixed by ``alpha``, misclassified N1 epochs get an
     adaptive penalty, and training pairs add a cross-branch contrastive term.
 
-    The formulas are in the module docstring of ``mne_sscsleep._loss`` and the user guide. Every
+    The formulas are in the module docstring of ``mne_sscsleep.nn._loss`` and the user guide. Every
     constant is a constructor argument, so ``SSCSleepClassifier(criterion__gamma=...)`` and
     ``GridSearchCV`` reach it.
 
@@ -171,7 +189,8 @@ class AdaptiveLoss(nn.Module):
         Fitted by :meth:`set_class_counts` when the classifier fits (a buffer, saved with the
         criterion's state).
     n1_weight : float
-        Current :math:`\\lambda`, set by :class:`N1Adaptation` (1 = no extra penalty).
+        Current :math:`\\lambda`, set by :class:`~mne_sscsleep.N1Adaptation` (1 = no extra
+        penalty).
 
     Examples
     --------

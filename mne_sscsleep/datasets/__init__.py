@@ -1,0 +1,34 @@
+"""Datasets: a simulator of sleep EEG and loaders of real recordings.
+
+Every loader returns ``(epochs, y, groups)``: one EEG channel at the model's rate in 30-s
+epochs (``mne.EpochsArray``, labels in ``events``), the canonical stage of each epoch and the
+subject of each epoch for subject-wise splits.
+
+.. warning::
+   The simulator is **not** a substitute for real polysomnography. It exists so that tests, the
+   demo and the documentation run anywhere, offline, in seconds. Scores on simulated nights say
+   that the code works and learns, not how well it stages real sleep.
+"""
+
+from ._recordings import EVENT_ID, epochs_from_raw, labelled_epochs_array
+from .edf_folder import find_recordings, load_edf_folder
+from .hmc import load_hmc
+from .shhs import load_shhs, read_nsrr_stages
+from .simulate import CHANNEL, simulate_hypnogram, simulate_sleep_epochs, simulate_sleep_raw
+from .sleep_edf import load_sleep_edf
+
+__all__ = [
+    "CHANNEL",
+    "EVENT_ID",
+    "epochs_from_raw",
+    "find_recordings",
+    "labelled_epochs_array",
+    "load_edf_folder",
+    "load_hmc",
+    "load_sleep_edf",
+    "load_shhs",
+    "read_nsrr_stages",
+    "simulate_hypnogram",
+    "simulate_sleep_epochs",
+    "simulate_sleep_raw",
+]

@@ -1,0 +1,629 @@
+"""Model files: one file of plain data, with components named from a fixed registry.
+
+A model file is a ``torch.save`` of plain data (tensors, strings, numbers, lists, dicts), read
+back with ``torch.load(weights_only=True)``, which refuses pickled objects. That alone is not
+enough: a file also names the classifier's components (network, loss, optimiser, ...), and
+skorch *calls* them with parameters read from the same file. So components are stored as names
+from :data:`REGISTRY`, this package's own classes plus PyTorch's optimisers, never as import
+paths; a file naming anything else is refused before anything is built, and nothing is imported
+on its behalf. Runtime settings that could run code or tools (``compile`` and its options,
+``torch_load_kwargs``) are never stored nor accepted.
+
+The file also holds a SHA-256 checksum of its content: damaged weights (a truncated download,
+a flipped disk block) are refused instead of staging every epoch as one stage with NaN
+confidence. The checksum guards against accidents, not against a forger, who can recompute it;
+safety against forged files comes from the registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from skorch.dataset import Dataset, ValidSplit
+from torch.utils.data import DataLoader
+
+from ._stages import EPOCH_DURATION, N_STAGES, STAGES, stage_indices
+from ._version import __version__
+from .nn import AdaptiveLoss, Augmentation, SSCSleepNet, stage_softmax
+from .training import EpochLoader, PairLoader
+
+FORMAT = "mne-sscsleep-model"
+FORMAT_VERSION = 3
+# Format 1 pooled the stems after batch norm; format 2 stored components as import paths, which
+# a crafted file could point at any function. Neither is read.
+_OLDEST_FORMAT_VERSION = 3
+
+
+def _optimizers():
+    return {
+        f"torch.optim.{name}": optimizer
+        for name, optimizer in sorted(vars(torch.optim).items())
+        if isinstance(optimizer, type)
+        and issubclass(optimizer, torch.optim.Optimizer)
+        and optimizer is not torch.optim.Optimizer
+    }
+
+
+#: Every component a model file may name: ``name -> (kind, object)``.
+REGISTRY = {
+    "SSCSleepNet": ("network", SSCSleepNet),
+    "AdaptiveLoss": ("loss", AdaptiveLoss),
+    "torch.nn.CrossEntropyLoss": ("loss", torch.nn.CrossEntropyLoss),
+    **{name: ("optimizer", optimizer) for name, optimizer in _optimizers().items()},
+    "ValidSplit": ("split", ValidSplit),
+    "PairLoader": ("iterator", PairLoader),
+    "EpochLoader": ("iterator", EpochLoader),
+    "torch.utils.data.DataLoader": ("iterator", DataLoader),
+    "Augmentation": ("augmentation", Augmentation),
+    "stage_softmax": ("nonlinearity", stage_softmax),
+    "skorch.dataset.Dataset": ("dataset", Dataset),
+}
+_NAMES = {id(obj): name for name, (_, obj) in REGISTRY.items()}
+#: The kind of component each classifier parameter holds.
+COMPONENT_FIELDS = {
+    "module": "network",
+    "criterion": "loss",
+    "optimizer": "optimizer",
+    "train_split": "split",
+    "iterator_train": "iterator",
+    "iterator_valid": "iterator",
+    "augmentation": "augmentation",
+    "predict_nonlinearity": "nonlinearity",
+    "dataset": "dataset",
+}
+# Runtime settings: never written, and refused when a file holds them (torch.compile's options
+# name compilers and tools; torch_load_kwargs could switch off weights_only for later loads).
+_RUNTIME_PARAMS = ("device", "compile", "torch_load_kwargs", "callbacks")
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """The validated content of a model file (what :func:`read_model` returns).
+
+    Parameters
+    ----------
+    params : dict
+        Classifier parameters, components resolved through :data:`REGISTRY`.
+    module_state, criterion_state : dict of str to Tensor
+        Weights and buffers of the network and the loss.
+    classes : ndarray
+        The user's labels, in stage order.
+    stages : tuple of str
+        The canonical stages behind ``classes``.
+    class_counts : ndarray of int, shape (5,)
+        Training epochs per stage.
+    ch_name : str | None
+        Channel the model was trained on.
+    sfreq : float
+        Sampling rate of the model in Hz.
+    history : list of dict
+        The training history (skorch's ``History.to_list()``).
+    package_version : str
+        The mne-sscsleep version that wrote the file.
+    format_version : int
+        Layout version of the file.
+
+    Examples
+    --------
+    >>> model = read_model("model.sscsleep")  # doctest: +SKIP
+    >>> model.sfreq, model.ch_name  # doctest: +SKIP
+    (100.0, 'EEG Fpz-Cz')
+    """
+
+    params: dict
+    module_state: dict
+    criterion_state: dict
+    classes: np.ndarray
+    stages: tuple
+    class_counts: np.ndarray
+    ch_name: str | None
+    sfreq: float
+    history: list
+    package_version: str
+    format_version: int
+
+
+class _NotStorable(TypeError):
+    pass
+
+
+def _encode(value, field):
+    """Plain-data form of a parameter value, or raise _NotStorable."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.bool_, np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.ndim <= 1:
+        return {"__sequence__": value.tolist(), "tuple": False}
+    if isinstance(value, (list, tuple)):
+        return {
+            "__sequence__": [_encode(item, field) for item in value],
+            "tuple": isinstance(value, tuple),
+        }
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {"__mapping__": {key: _encode(item, field) for key, item in value.items()}}
+    name = _NAMES.get(id(value))
+    if name is not None and field in COMPONENT_FIELDS:
+        return {"__component__": name}
+    if isinstance(value, ValidSplit) and field == "train_split":
+        if not isinstance(value.cv, (int, float)) or not isinstance(
+            value.random_state, (int, type(None))
+        ):
+            raise _NotStorable(field)
+        return {
+            "__component__": "ValidSplit",
+            "args": [value.cv, bool(value.stratified), value.random_state],
+        }
+    raise _NotStorable(field)
+
+
+def _refuse(fname, message):
+    return ValueError(f"Refusing to load {str(fname)!r}: {message}")
+
+
+def _decode(value, field, fname):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if not isinstance(value, dict):
+        raise _refuse(fname, f"parameter {field!r} holds a {type(value).__name__}.")
+    if set(value) == {"__sequence__", "tuple"} and isinstance(value["__sequence__"], list):
+        items = [_decode(item, field, fname) for item in value["__sequence__"]]
+        return tuple(items) if value["tuple"] is True else items
+    if set(value) == {"__mapping__"} and isinstance(value["__mapping__"], dict):
+        mapping = value["__mapping__"]
+        if not all(isinstance(key, str) for key in mapping):
+            raise _refuse(fname, f"parameter {field!r} has non-string keys.")
+        return {key: _decode(item, field, fname) for key, item in mapping.items()}
+    if "__component__" in value:
+        return _decode_component(value, field, fname)
+    if "__import__" in value:
+        raise _refuse(
+            fname,
+            f"parameter {field!r} names the import path {value['__import__']!r}. Model files "
+            "may only name mne-sscsleep's own components (mne_sscsleep.io.REGISTRY); importing "
+            "what a file names would let the file run code. Files of mne-sscsleep before model "
+            "format 3 stored import paths: retrain the model with this version.",
+        )
+    raise _refuse(fname, f"parameter {field!r} holds an unknown value {value!r}.")
+
+
+def _decode_component(value, field, fname):
+    name = value["__component__"]
+    kind = COMPONENT_FIELDS.get(field)
+    if kind is None:
+        raise _refuse(
+            fname,
+            f"parameter {field!r} names a component ({name!r}), which only "
+            f"{', '.join(COMPONENT_FIELDS)} may.",
+        )
+    entry = REGISTRY.get(name) if isinstance(name, str) else None
+    if entry is None:
+        raise _refuse(
+            fname,
+            f"parameter {field!r} names {name!r}, which is not one of mne-sscsleep's components "
+            f"(mne_sscsleep.io.REGISTRY). Nothing was imported or run.",
+        )
+    if entry[0] != kind:
+        raise _refuse(
+            fname, f"parameter {field!r} must name a {kind}, but names the {entry[0]} {name!r}."
+        )
+    if name == "ValidSplit":
+        args = value.get("args")
+        if (
+            not isinstance(args, list)
+            or len(args) != 3
+            or not isinstance(args[0], (int, float))
+            or isinstance(args[0], bool)
+            or not isinstance(args[1], bool)
+            or not isinstance(args[2], (int, type(None)))
+        ):
+            raise _refuse(fname, f"parameter {field!r} has malformed ValidSplit arguments.")
+        return ValidSplit(args[0], stratified=args[1], random_state=args[2])
+    if set(value) != {"__component__"}:
+        raise _refuse(fname, f"parameter {field!r} has unexpected entries {sorted(value)}.")
+    return entry[1]
+
+
+def _digest(value, sha):
+    """Feed a canonical serialisation of plain data into ``sha``; refuse anything else."""
+    if value is None or isinstance(value, bool):
+        sha.update(b"b" + repr(value).encode())
+    elif isinstance(value, int):
+        sha.update(b"i" + str(value).encode() + b";")
+    elif isinstance(value, float):
+        sha.update(b"f" + value.hex().encode() + b";")
+    elif isinstance(value, str):
+        data = value.encode("utf-8", errors="surrogatepass")
+        sha.update(b"s" + str(len(data)).encode() + b":" + data)
+    elif isinstance(value, (list, tuple)):
+        sha.update(b"l" + str(len(value)).encode() + b":")
+        for item in value:
+            _digest(item, sha)
+    elif isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError("dictionary with non-string keys")
+        sha.update(b"d" + str(len(value)).encode() + b":")
+        for key in sorted(value):
+            _digest(key, sha)
+            _digest(value[key], sha)
+    elif isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().contiguous()
+        sha.update(f"t{tensor.dtype}{tuple(tensor.shape)}:".encode())
+        sha.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    else:
+        raise TypeError(f"a {type(value).__name__}")
+
+
+def _checksum(payload):
+    sha = hashlib.sha256()
+    _digest({key: value for key, value in payload.items() if key != "checksum"}, sha)
+    return sha.hexdigest()
+
+
+def _plain_history(history):
+    """skorch's history as JSON-compatible lists and dicts (NaN and inf kept as floats)."""
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {str(key): plain(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(item) for item in value]
+        if isinstance(value, (np.bool_, np.integer, np.floating)):
+            return value.item()
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            return value.item()
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        return str(value)
+
+    return plain(list(history))
+
+
+def write_model(
+    fname,
+    *,
+    params,
+    module_state,
+    criterion_state,
+    classes,
+    stages,
+    class_counts,
+    ch_name,
+    sfreq,
+    history,
+):
+    """Write a model file (what :meth:`mne_sscsleep.SSCSleepClassifier.save` calls).
+
+    Parameters
+    ----------
+    fname : str | pathlib.Path
+        Output file (conventionally ``*.sscsleep``); overwritten if it exists.
+    params : dict
+        The classifier's ``get_params(deep=False)``. Components must be in :data:`REGISTRY`;
+        other values that are not plain data are left out with a warning, runtime settings
+        (``device``, ``compile``, ...) always.
+    module_state, criterion_state : dict of str to Tensor
+        ``state_dict()`` of the network and the loss.
+    classes : array-like
+        The user's labels, in stage order.
+    stages : sequence of str
+        Canonical stages behind ``classes``.
+    class_counts : array-like of int, shape (5,)
+        Training epochs per stage.
+    ch_name : str | None
+        Channel the model was trained on.
+    sfreq : float
+        Sampling rate of the model in Hz.
+    history : list of dict
+        The training history (skorch's ``History.to_list()``).
+
+    Returns
+    -------
+    fname : pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> clf.save("model.sscsleep")  # doctest: +SKIP
+    """
+    stored, skipped = {}, []
+    for name, value in params.items():
+        if name.startswith("_") or name.split("__")[0] in _RUNTIME_PARAMS:
+            continue
+        try:
+            stored[name] = _encode(value, name)
+        except _NotStorable:
+            skipped.append(name)
+    if skipped:
+        warnings.warn(
+            f"Not stored in the model file (not plain data nor an mne-sscsleep component): "
+            f"{', '.join(sorted(skipped))}. Set them again after loading if you need them for "
+            "further training.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "package_version": __version__,
+        "sfreq": float(sfreq),
+        "epoch_duration": EPOCH_DURATION,
+        "ch_name": ch_name,
+        "classes": [item.item() if hasattr(item, "item") else item for item in classes],
+        "stages": list(stages),
+        "class_counts": [int(count) for count in class_counts],
+        "params": stored,
+        "module_state": {key: value.detach().cpu() for key, value in module_state.items()},
+        "criterion_state": {key: value.detach().cpu() for key, value in criterion_state.items()},
+        "history": _plain_history(history),
+    }
+    payload["checksum"] = _checksum(payload)
+    fname = Path(fname)
+    torch.save(payload, fname)
+    return fname
+
+
+def _load_payload(fname):
+    fname = Path(fname)
+    if not fname.is_file():
+        raise FileNotFoundError(f"No model file at {str(fname)!r}.")
+    if fname.stat().st_size == 0:
+        raise ValueError(
+            f"{str(fname)!r} is empty (0 bytes), not an mne-sscsleep model file; save models "
+            "with SSCSleepClassifier.save() or mne-sscsleep train."
+        )
+    try:
+        payload = torch.load(fname, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 -- an untrusted file may break the reader anywhere
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise ValueError(
+            f"{str(fname)!r} is not a readable mne-sscsleep model file (torch could not read "
+            f"it: {reason}). It may be truncated or another kind of file; save models with "
+            "SSCSleepClassifier.save() or mne-sscsleep train."
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(
+            f"{str(fname)!r} is not an mne-sscsleep model file. Save models with "
+            "SSCSleepClassifier.save()."
+        )
+    version = payload.get("format_version")
+    written_by = payload.get("package_version")
+    written_by = written_by if isinstance(written_by, str) else "an unknown version"
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _refuse(fname, "it has no valid format version.")
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"{str(fname)!r} was written by mne-sscsleep {written_by} in model format {version}; "
+            f"this is mne-sscsleep {__version__}, which reads format {FORMAT_VERSION} and "
+            "older. Upgrade mne-sscsleep to load it."
+        )
+    if version < _OLDEST_FORMAT_VERSION:
+        raise ValueError(
+            f"{str(fname)!r} was written by mne-sscsleep {written_by} in model format {version}, "
+            f"which this version (format {FORMAT_VERSION}) no longer reads: format 1 had other "
+            "network layers, and format 2 stored components as import paths, which a crafted "
+            "file could point at any function. Retrain the model with this version "
+            "(mne-sscsleep train, or SSCSleepClassifier.fit) and save it again."
+        )
+    checksum = payload.get("checksum")
+    try:
+        actual = _checksum(payload)
+    except TypeError as error:
+        raise _refuse(fname, f"it holds {error}, which model files never contain.") from None
+    if checksum != actual:
+        raise ValueError(
+            f"{str(fname)!r} is damaged: its content does not match the checksum written with "
+            "it (a truncated copy, a disk error, or an edit). Copy or download it again, or "
+            "retrain the model."
+        )
+    return fname, payload
+
+
+def _check_state(state, fname, field):
+    if not isinstance(state, dict) or not all(
+        isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in state.items()
+    ):
+        raise _refuse(fname, f"{field} is not a dictionary of tensors.")
+    for key, value in state.items():
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise ValueError(
+                f"{str(fname)!r} is damaged: {field} {key!r} holds NaN or infinite values. "
+                "Retrain the model."
+            )
+    return state
+
+
+def _check_metadata(payload, fname):
+    sfreq = payload.get("sfreq")
+    if not isinstance(sfreq, float) or not math.isfinite(sfreq) or sfreq <= 0:
+        raise _refuse(fname, f"its sampling rate {sfreq!r} is not a positive number.")
+    if payload.get("epoch_duration") != EPOCH_DURATION:
+        raise ValueError(
+            f"{str(fname)!r} holds a model for {payload.get('epoch_duration')!r}-s epochs; this "
+            f"version stages {EPOCH_DURATION:g}-s epochs only."
+        )
+    ch_name = payload.get("ch_name")
+    if ch_name is not None and not isinstance(ch_name, str):
+        raise _refuse(fname, "its channel name is not a string.")
+    stages, classes = payload.get("stages"), payload.get("classes")
+    if (
+        not isinstance(stages, list)
+        or not stages
+        or not all(isinstance(stage, str) and stage in STAGES for stage in stages)
+        or len(set(stages)) != len(stages)
+        or sorted(stages, key=STAGES.index) != stages
+    ):
+        raise _refuse(fname, f"its stages {stages!r} are not distinct stages in order.")
+    kinds = {type(label) for label in classes} if isinstance(classes, list) else set()
+    if len(kinds) != 1 or not kinds <= {str, int} or len(classes) != len(stages):
+        raise _refuse(fname, f"its class labels {classes!r} do not match its stages.")
+    if [STAGES[index] for index in stage_indices(classes, name="classes")] != stages:
+        raise _refuse(fname, f"its class labels {classes!r} do not name its stages {stages}.")
+    counts = payload.get("class_counts")
+    if (
+        not isinstance(counts, list)
+        or len(counts) != N_STAGES
+        or not all(isinstance(count, int) and count >= 0 for count in counts)
+    ):
+        raise _refuse(fname, f"its class counts {counts!r} are not {N_STAGES} counts.")
+    history = payload.get("history")
+    if not isinstance(history, list) or not all(isinstance(row, dict) for row in history):
+        raise _refuse(fname, "its training history is not a list of records.")
+    params = payload.get("params")
+    if not isinstance(params, dict) or not all(isinstance(name, str) for name in params):
+        raise _refuse(fname, "its parameters are not a dictionary.")
+
+
+def read_model(fname):
+    """Read and validate a model file, without building the model.
+
+    Parameters
+    ----------
+    fname : str | pathlib.Path
+        A file written by :meth:`mne_sscsleep.SSCSleepClassifier.save`.
+
+    Returns
+    -------
+    model : ModelFile
+        The validated content; :meth:`mne_sscsleep.SSCSleepClassifier.load` builds the
+        classifier from it.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file is not a model file, was written in a format this version does not read,
+        is damaged (checksum, non-finite weights), or names anything outside
+        :data:`REGISTRY` (nothing is imported or run on its behalf).
+
+    Examples
+    --------
+    >>> model = read_model("model.sscsleep")  # doctest: +SKIP
+    >>> model.stages  # doctest: +SKIP
+    ('W', 'N1', 'N2', 'N3', 'R')
+    """
+    fname, payload = _load_payload(fname)
+    _check_metadata(payload, fname)
+    params = {}
+    for name, value in payload["params"].items():
+        if name.startswith("_") or name.split("__")[0] in _RUNTIME_PARAMS:
+            raise _refuse(
+                fname, f"it sets {name!r}, a runtime setting that model files never hold."
+            )
+        params[name] = _decode(value, name, fname)
+    return ModelFile(
+        params=params,
+        module_state=_check_state(payload.get("module_state"), fname, "the network weights"),
+        criterion_state=_check_state(payload.get("criterion_state"), fname, "the loss state"),
+        classes=np.asarray(payload["classes"]),
+        stages=tuple(payload["stages"]),
+        class_counts=np.asarray(payload["class_counts"], dtype=np.int64),
+        ch_name=payload["ch_name"],
+        sfreq=payload["sfreq"],
+        history=payload["history"],
+        package_version=str(payload.get("package_version")),
+        format_version=payload["format_version"],
+    )
+
+
+def model_info(fname):
+    """Describe a model file: stages, channel, rate, network and how training went.
+
+    The file is fully validated (as by loading it) but no network is built.
+
+    Parameters
+    ----------
+    fname : str | pathlib.Path
+        A file written by :meth:`mne_sscsleep.SSCSleepClassifier.save`.
+
+    Returns
+    -------
+    info : dict
+        ``file``, ``package_version``, ``format_version``, ``stages``, ``classes``,
+        ``class_counts`` (training epochs per stage), ``ch_name``, ``sfreq``,
+        ``epoch_duration``, ``network`` (registry name), ``preset`` (None when the file
+        records none), ``n_parameters``, ``n_epochs_trained``, ``best_epoch`` and
+        ``best_valid_macro_f1`` (None without validation), ``n1_adaptation`` (``on``) and
+        ``last_train_loss``.
+
+    Examples
+    --------
+    >>> info = model_info("model.sscsleep")  # doctest: +SKIP
+    >>> info["stages"], info["sfreq"]  # doctest: +SKIP
+    (('W', 'N1', 'N2', 'N3', 'R'), 100.0)
+    """
+    model = read_model(fname)
+    history = model.history
+    scores = [
+        (row.get("epoch", index + 1), row["valid_macro_f1"])
+        for index, row in enumerate(history)
+        if isinstance(row.get("valid_macro_f1"), (int, float))
+    ]
+    best = max(scores, key=lambda item: item[1]) if scores else (None, None)
+    module = model.params.get("module")
+    return {
+        "file": str(Path(fname)),
+        "package_version": model.package_version,
+        "format_version": model.format_version,
+        "stages": model.stages,
+        "classes": model.classes.tolist(),
+        "class_counts": dict(zip(STAGES, model.class_counts.tolist())),
+        "ch_name": model.ch_name,
+        "sfreq": model.sfreq,
+        "epoch_duration": EPOCH_DURATION,
+        "network": _NAMES.get(id(module), "SSCSleepNet" if module is None else None),
+        "preset": model.params.get("preset"),
+        "n_parameters": int(sum(value.numel() for value in model.module_state.values())),
+        "n_epochs_trained": len(history),
+        "best_epoch": best[0],
+        "best_valid_macro_f1": best[1],
+        "n1_adaptation": model.params.get("callbacks__n1_adaptation__on", "train"),
+        "last_train_loss": history[-1].get("train_loss") if history else None,
+    }
+
+
+def format_model_info(info):
+    """Human-readable lines of :func:`model_info` (what ``mne-sscsleep info`` prints).
+
+    Parameters
+    ----------
+    info : dict
+        Output of :func:`model_info`.
+
+    Returns
+    -------
+    text : str
+        One fact per line.
+
+    Examples
+    --------
+    >>> print(format_model_info(model_info("model.sscsleep")))  # doctest: +SKIP
+    """
+    counts = ", ".join(f"{stage} {count}" for stage, count in info["class_counts"].items())
+    if info["best_epoch"] is None:
+        training = f"{info['n_epochs_trained']} epochs (no validation split)"
+    else:
+        training = (
+            f"{info['n_epochs_trained']} epochs; best validation macro-F1 "
+            f"{info['best_valid_macro_f1']:.3f} at epoch {info['best_epoch']}"
+        )
+    lines = [
+        f"model file:     {info['file']}",
+        f"written by:     mne-sscsleep {info['package_version']} (format "
+        f"{info['format_version']})",
+        f"stages:         {', '.join(info['stages'])} (labels {info['classes']})",
+        f"channel:        {info['ch_name'] or 'unnamed (trained on arrays)'}",
+        f"sampling rate:  {info['sfreq']:g} Hz, {info['epoch_duration']:g}-s epochs",
+        f"network:        {info['network']}, {info['n_parameters']:,} parameters",
+        f"preset:         {info['preset'] or 'none recorded'}",
+        f"trained on:     {counts} epochs",
+        f"training:       {training}",
+    ]
+    return "\n".join(lines)

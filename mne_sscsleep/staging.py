@@ -1,0 +1,327 @@
+"""Stage a whole recording: ``mne.io.Raw`` in, hypnogram (stages, probabilities) out."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._channels import pick_from_info
+from ._classifier import SSCSleepClassifier
+from ._epochs import FLAT_PTP_VOLTS, UnitError, check_epochs
+from ._stages import (
+    EPOCH_DURATION,
+    STAGE_DESCRIPTIONS,
+    STAGES,
+    UNSCORED,
+    UNSCORED_DESCRIPTION,
+    stage_indices,
+)
+
+#: Why an epoch was left unscored (``Hypnogram.reason``).
+BAD_REASONS = {
+    "annotated": "inside a BAD_ annotation, or samples missing (NaN)",
+    "flat": "flat signal (peak-to-peak below 0.1 uV): electrode off or a zero-filled gap",
+    "amplitude": "amplitude far above the rest of the night: electrode off, movement or noise",
+}
+
+
+@dataclass
+class Hypnogram:
+    """Result of :func:`stage`: one row per 30-s epoch of the recording.
+
+    Parameters
+    ----------
+    onset : ndarray of float, shape (n_epochs,)
+        Start of each epoch in seconds from the start of the recording.
+    stage : ndarray of str, shape (n_epochs,)
+        Canonical stage of each epoch (``'W', 'N1', 'N2', 'N3', 'R'``), or ``'?'`` for epochs
+        that cannot be scored (see ``bad``).
+    label : ndarray, shape (n_epochs,)
+        The model's prediction as its own label (its ``classes_``), for every epoch, including
+        those left unscored.
+    proba : ndarray of float, shape (n_epochs, n_classes)
+        Stage probabilities the model gave; columns follow ``classes``.
+    classes : ndarray
+        The model's labels, in stage order.
+    bad : ndarray of bool, shape (n_epochs,)
+        Epochs whose signal cannot be scored (electrode off, gap, artifact); their ``stage`` is
+        ``'?'``.
+    reason : ndarray of str, shape (n_epochs,)
+        Why an epoch is bad (a key of :data:`BAD_REASONS`), ``''`` for good epochs.
+    ch_name : str
+        Channel that was staged.
+    orig_time : datetime | None
+        Measurement start of the recording (for annotations).
+
+    Examples
+    --------
+    >>> hypnogram = stage("model.sscsleep", raw)  # doctest: +SKIP
+    >>> hypnogram.to_data_frame().head()  # doctest: +SKIP
+    >>> raw.set_annotations(hypnogram.to_annotations())  # doctest: +SKIP
+    """
+
+    onset: np.ndarray
+    stage: np.ndarray
+    label: np.ndarray
+    proba: np.ndarray
+    classes: np.ndarray
+    bad: np.ndarray
+    reason: np.ndarray
+    ch_name: str
+    orig_time: object = None
+
+    @property
+    def confidence(self):
+        """Probability of the stage given, per epoch; NaN for unscored epochs (ndarray)."""
+        return np.where(self.bad, np.nan, self.proba.max(axis=1))
+
+    def __len__(self):
+        return len(self.stage)
+
+    def __repr__(self):
+        counts = ", ".join(
+            f"{stage} {np.mean(self.stage == stage):.0%}"
+            for stage in STAGES + ((UNSCORED,) if self.bad.any() else ())
+        )
+        return f"<Hypnogram | {len(self)} epochs of 30 s ({len(self) / 120:.1f} h) | {counts}>"
+
+    def to_data_frame(self):
+        """One row per epoch: onset, duration, stage, confidence, bad, reason, probabilities.
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            One row per epoch.
+        """
+        import pandas as pd
+
+        df = pd.DataFrame(
+            {
+                "onset": self.onset,
+                "duration": EPOCH_DURATION,
+                "stage": self.stage,
+                "confidence": self.confidence,
+                "bad": self.bad,
+                "reason": self.reason,
+            }
+        )
+        for column, label in enumerate(self.classes):
+            df[f"p_{STAGES[stage_indices([label])[0]]}"] = self.proba[:, column]
+        return df
+
+    def to_annotations(self):
+        """Convert to ``mne.Annotations`` (Sleep-EDF descriptions), for ``raw.set_annotations``.
+
+        Unscored epochs become ``'Sleep stage ?'``, as in Sleep-EDF's own hypnograms.
+
+        Returns
+        -------
+        annotations : mne.Annotations
+            One annotation per 30-s epoch.
+        """
+        import mne
+
+        descriptions = {**STAGE_DESCRIPTIONS, UNSCORED: UNSCORED_DESCRIPTION}
+        return mne.Annotations(
+            self.onset,
+            EPOCH_DURATION,
+            [descriptions[stage] for stage in self.stage],
+            orig_time=self.orig_time,
+        )
+
+    def save(self, fname, raw=None, *, overwrite=False):
+        """Write the hypnogram: ``.tsv``/``.txt`` (tab-separated), ``.csv`` or ``.edf`` (EDF+).
+
+        Parameters
+        ----------
+        fname : str | pathlib.Path
+            Output file; the extension picks the format.
+        raw : mne.io.Raw | None
+            For EDF+ only: the staged recording, written with the stages as annotations (EDF+
+            needs a signal; install ``edfio`` for EDF export).
+        overwrite : bool
+            Replace an existing file.
+
+        Returns
+        -------
+        fname : pathlib.Path
+            The file written.
+        """
+        fname = Path(fname)
+        if fname.exists() and not overwrite:
+            raise FileExistsError(f"{str(fname)!r} exists; pass overwrite=True to replace it.")
+        suffix = fname.suffix.lower()
+        if suffix in (".tsv", ".txt", ".csv"):
+            sep = "," if suffix == ".csv" else "\t"
+            self.to_data_frame().to_csv(fname, sep=sep, index=False, float_format="%.4f")
+        elif suffix in (".edf", ".edf+"):
+            if raw is None:
+                raise ValueError("EDF+ output needs the recording: hypnogram.save(fname, raw).")
+            import mne
+
+            out = raw.copy().pick([self.ch_name])
+            out.set_annotations(self.to_annotations())
+            try:
+                mne.export.export_raw(fname, out, fmt="edf", overwrite=True, verbose="error")
+            except ImportError as error:
+                raise ImportError(
+                    "EDF export needs the edfio package: pip install edfio"
+                ) from error
+        else:
+            raise ValueError(
+                f"Unknown hypnogram format {suffix!r}; use .tsv, .csv or .edf (EDF+)."
+            )
+        return fname
+
+
+def _signal_at(raw, ch_name, sfreq, verbose):
+    """The channel in volts at ``sfreq``, and which of its native samples are BAD or missing.
+
+    Only the staged channel is read (or copied). Spans under ``BAD_*`` annotations come back as
+    NaN from MNE (``reject_by_annotation='NaN'``); they and missing samples are zero-filled so
+    that resampling stays finite, and reported in the mask.
+    """
+    import mne
+
+    native = raw.get_data(picks=[ch_name], reject_by_annotation="NaN", verbose=verbose)[0]
+    missing = ~np.isfinite(native)
+    if missing.any():
+        native = np.where(missing, 0.0, native)
+    raw_sfreq = float(raw.info["sfreq"])
+    if not np.isclose(raw_sfreq, sfreq):
+        native = mne.filter.resample(native, up=sfreq, down=raw_sfreq, verbose=verbose)
+    return native, missing, raw_sfreq
+
+
+def _bad_epochs(data, missing, raw_sfreq, amplitude_ratio):
+    """Reason each epoch cannot be scored (a key of BAD_REASONS), or ''."""
+    n_epochs = len(data)
+    reason = np.full(n_epochs, "", dtype=object)
+    covered = np.zeros(n_epochs, dtype=bool)
+    epoch_of_sample = (np.flatnonzero(missing) / raw_sfreq // EPOCH_DURATION).astype(int)
+    covered[epoch_of_sample[epoch_of_sample < n_epochs]] = True
+    ptp = np.ptp(data[:, 0], axis=-1)
+    flat = ptp < FLAT_PTP_VOLTS
+    std = data[:, 0].std(axis=-1, dtype=np.float64)
+    if amplitude_ratio is not None:
+        good = ~(covered | flat)
+        typical = np.median(std[good]) if good.any() else 0.0
+        reason[good & (std > amplitude_ratio * typical)] = "amplitude"
+    reason[flat] = "flat"
+    reason[covered] = "annotated"
+    return reason.astype(str)
+
+
+def stage(model, raw, picks=None, *, amplitude_ratio=10.0, verbose=None):
+    """Stage a whole recording with a fitted model.
+
+    The chosen channel is resampled to the model's rate when needed and cut into consecutive
+    30-s epochs from the start of the recording; a trailing part shorter than 30 s is left
+    unstaged (with a warning). Annotations already in ``raw`` are left untouched.
+
+    Epochs that cannot be scored are flagged instead of staged silently: their stage is
+    ``'?'`` (``'Sleep stage ?'`` in annotations), ``bad`` is True and ``reason`` says why:
+    ``'annotated'`` (overlapping a ``BAD_*`` annotation, MNE's mark for bad spans, or with
+    missing samples), ``'flat'`` (a disconnected electrode or a zero-filled gap) or
+    ``'amplitude'`` (standard deviation above ``amplitude_ratio`` times the night's median, e.g.
+    an electrode picking up mains or movement). A warning counts them.
+
+    Parameters
+    ----------
+    model : SSCSleepClassifier | str | pathlib.Path
+        A fitted classifier or a model file written by :meth:`SSCSleepClassifier.save`.
+    raw : mne.io.Raw
+        The recording (volts, as MNE reads it).
+    picks : str | int | None
+        The EEG channel to stage; optional when the recording has one channel, or one EEG
+        channel.
+    amplitude_ratio : float | None
+        Epochs whose standard deviation exceeds this multiple of the median over the night's
+        other epochs are unscored; None keeps them. Scalp EEG stays within a few times its
+        median (N3's delta at most ~3x), so the default of 10 only catches artifacts.
+    verbose : bool | str | int | None
+        MNE verbosity for reading and resampling.
+
+    Returns
+    -------
+    hypnogram : Hypnogram
+        Stages, probabilities, confidence and bad-epoch flags per epoch;
+        ``hypnogram.to_annotations()`` gives ``mne.Annotations`` for ``raw.set_annotations``,
+        ``hypnogram.save('night.tsv')`` writes a file.
+
+    Examples
+    --------
+    >>> hypnogram = stage("model.sscsleep", raw, picks="EEG Fpz-Cz")  # doctest: +SKIP
+    >>> raw.set_annotations(hypnogram.to_annotations())  # doctest: +SKIP
+    """
+    import mne
+
+    if isinstance(model, (str, Path)):
+        model = SSCSleepClassifier.load(model)
+    if not isinstance(raw, mne.io.BaseRaw):
+        raise TypeError(
+            f"stage() takes a continuous mne.io.Raw, got {type(raw).__name__}; for epochs use "
+            "model.predict(epochs)."
+        )
+    if amplitude_ratio is not None and not amplitude_ratio > 1:
+        raise ValueError(f"amplitude_ratio must be above 1 or None, got {amplitude_ratio!r}.")
+    model.check_is_fitted()
+    ch_name = pick_from_info(raw.info, picks)
+    signal, missing, raw_sfreq = _signal_at(raw, ch_name, model.sfreq, verbose)
+    n_times = int(round(EPOCH_DURATION * model.sfreq))
+    n_epochs = len(signal) // n_times
+    if n_epochs == 0:
+        raise ValueError(
+            f"The recording lasts {len(signal) / model.sfreq:.1f} s, less than one 30-s epoch."
+        )
+    leftover = len(signal) - n_epochs * n_times
+    if leftover:
+        warnings.warn(
+            f"The last {leftover / model.sfreq:.1f} s of the recording (less than one 30-s epoch) "
+            "are not staged.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    data = signal[: n_epochs * n_times].astype(np.float32).reshape(n_epochs, 1, n_times)
+    reason = _bad_epochs(data, missing, raw_sfreq, amplitude_ratio)
+    bad = reason != ""
+    if bad.any():
+        counts = ", ".join(
+            f"{(reason == key).sum()} {key}" for key in BAD_REASONS if (reason == key).any()
+        )
+        warnings.warn(
+            f"{bad.sum()} of {n_epochs} epochs cannot be scored ({counts}); they are staged "
+            f"{UNSCORED!r} and flagged in the hypnogram's 'bad' and 'reason' columns.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    # The same boundary as predict (units, length, channel warning); bad epochs were flagged.
+    try:
+        dataset = check_epochs(data, sfreq=model.sfreq, on_flat="ignore", ch_name=ch_name)
+    except UnitError:
+        raise UnitError(
+            f"Channel {ch_name!r} varies by {np.median(data.std(axis=-1)):.3g} V per epoch "
+            "(median standard deviation), far above scalp EEG: its file probably declares a "
+            "unit MNE does not know (EDF physical dimension other than uV, mV or V), so "
+            "microvolts were "
+            f"read as volts. Scale it first, e.g. raw.load_data().apply_function(lambda x: x * "
+            f"1e-6, picks=[{ch_name!r}]), or fix the file's unit."
+        ) from None
+    proba = model.predict_proba(dataset)
+    index = proba.argmax(axis=1)
+    stages = np.array(model.stages_, dtype=object)[index]
+    stages[bad] = UNSCORED
+    return Hypnogram(
+        onset=np.arange(n_epochs) * EPOCH_DURATION,
+        stage=stages.astype(str),
+        label=model.classes_[index],
+        proba=proba,
+        classes=model.classes_,
+        bad=bad,
+        reason=reason,
+        ch_name=ch_name,
+        orig_time=raw.annotations.orig_time,
+    )
