@@ -66,7 +66,7 @@ numpydoc_validation_exclude = {
     r"(SEResidualBlock|SqueezeExcitation)\.(?!forward$)",
     r"ModelFile\.",  # dataclass fields, documented in the class's Attributes
     # data (constants and scorers): "#:" comments, not numpydoc docstrings
-    r"\.(STAGES|EVENT_ID|CHANNEL|SCORERS|macro_f1_scorer|n1_f1_scorer|REGISTRY)$",
+    r"\.(STAGES|EVENT_ID|CHANNEL|SCORERS|macro_f1_scorer|n1_f1_scorer|accuracy_scorer|REGISTRY)$",
 }
 
 intersphinx_mapping = {

@@ -21,6 +21,7 @@ from skorch.utils import to_tensor
 from ._epochs import EpochsDataset, check_epochs, check_epochs_labels
 from ._stages import DEFAULT_SFREQ, N_STAGES, STAGES, stage_indices
 from .io import read_model, write_model
+from .metrics import SCORERS
 from .nn import AdaptiveLoss, Augmentation, SSCSleepNet, stage_softmax
 from .training import (
     EarlyStopping,
@@ -28,9 +29,6 @@ from .training import (
     N1Adaptation,
     PairLoader,
     resolve_dataset,
-    valid_accuracy,
-    valid_macro_f1,
-    valid_n1_f1,
 )
 
 #: Fewest training epochs accepted: enough for a validation split and a few batches.
@@ -198,17 +196,17 @@ class SSCSleepClassifier(NeuralNetClassifier):
 
     # ---- skorch hooks -------------------------------------------------------------------------
     def get_default_callbacks(self):
+        # The scoring callbacks compare skorch's targets (stage indices) with predict (the
+        # user's labels): SCORERS compare stages, whatever the spelling.
         callbacks = [
             (name, callback)
             for name, callback in super().get_default_callbacks()
-            if name != "valid_acc"  # 'accuracy' would compare stage indices with user labels
+            if name != "valid_acc"
         ]
         extra = [
-            ("valid_acc", EpochScoring(valid_accuracy, False, name="valid_acc")),
-            ("valid_macro_f1", EpochScoring(valid_macro_f1, False, name="valid_macro_f1")),
-            ("valid_n1_f1", EpochScoring(valid_n1_f1, False, name="valid_n1_f1")),
-            ("n1_adaptation", N1Adaptation()),
-        ]
+            (f"valid_{name}", EpochScoring(SCORERS[key], False, name=f"valid_{name}"))
+            for name, key in (("acc", "accuracy"), ("macro_f1", "macro_f1"), ("n1_f1", "n1_f1"))
+        ] + [("n1_adaptation", N1Adaptation())]
         if self.patience and self.train_split is not None:
             extra.append(
                 (

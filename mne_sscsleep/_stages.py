@@ -111,7 +111,7 @@ def stage_indices(y, *, name="y") -> np.ndarray:
                 "stages are strings such as 'N1' or integers 0..4 (W, N1, N2, N3, R)."
             )
         return _integer_stage_indices(y, name)
-    if y.dtype.kind not in "OUS":
+    if y.dtype.kind not in "OUST":  # T: NumPy 2 StringDType (pandas 3 strings)
         raise TypeError(
             f"{name} has dtype {y.dtype}; sleep stages are strings such as 'N1' or integers "
             "0..4 (W, N1, N2, N3, R)."

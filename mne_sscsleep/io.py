@@ -584,7 +584,7 @@ def model_info(fname):
         "n_epochs_trained": len(history),
         "best_epoch": best[0],
         "best_valid_macro_f1": best[1],
-        "n1_adaptation": model.params.get("callbacks__n1_adaptation__on", "train"),
+        "n1_adaptation": model.params.get("callbacks__n1_adaptation__on", "valid"),
         "last_train_loss": history[-1].get("train_loss") if history else None,
     }
 

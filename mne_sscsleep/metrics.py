@@ -81,12 +81,38 @@ def n1_f1_score(y_true, y_pred):
     return float(f1_score(y_true, y_pred, labels=[N1], average="macro", zero_division=0.0))
 
 
+def stage_accuracy_score(y_true, y_pred):
+    """Share of epochs given the right stage, whatever the label spelling.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like, shape (n_epochs,)
+        True and predicted stages.
+
+    Returns
+    -------
+    score : float
+        Accuracy.
+
+    Examples
+    --------
+    >>> stage_accuracy_score(["Sleep stage W", "REM"], ["W", "N2"])
+    0.5
+    """
+    y_true, y_pred = _indices(y_true, y_pred)
+    return float(accuracy_score(y_true, y_pred))
+
+
 #: Scorer for ``scoring=`` in ``cross_val_score`` / ``GridSearchCV``: macro-F1 over stages.
 macro_f1_scorer = make_scorer(macro_f1_score)
 #: Scorer for ``scoring=`` in ``cross_val_score`` / ``GridSearchCV``: F1 of N1.
 n1_f1_scorer = make_scorer(n1_f1_score)
-#: Scorers by name, e.g. ``cross_validate(..., scoring=SCORERS)``.
-SCORERS = {"macro_f1": macro_f1_scorer, "n1_f1": n1_f1_scorer, "accuracy": "accuracy"}
+#: Scorer for ``scoring=`` in ``cross_val_score`` / ``GridSearchCV``: accuracy over stages.
+accuracy_scorer = make_scorer(stage_accuracy_score)
+#: Scorers by name, e.g. ``cross_validate(..., scoring=SCORERS)``. They compare stages, so
+#: labels and predictions may use different spellings (the classifier's scoring callbacks
+#: compare its stage indices with its predictions in the user's labels).
+SCORERS = {"macro_f1": macro_f1_scorer, "n1_f1": n1_f1_scorer, "accuracy": accuracy_scorer}
 
 
 @dataclass(frozen=True)

@@ -127,9 +127,13 @@ labels = st.one_of(
 
 
 @SETTINGS
-@given(y=st.lists(labels, max_size=12), as_array=st.booleans())
-def test_stage_indices_on_any_labels(y, as_array):
-    given_labels = np.array(y, dtype=object) if as_array else y
+@given(y=st.lists(labels, max_size=12), container=st.sampled_from(["list", "object", "string"]))
+def test_stage_indices_on_any_labels(y, container):
+    given_labels = y
+    if container == "object":
+        given_labels = np.array(y, dtype=object)
+    elif container == "string" and all(isinstance(label, str) for label in y):
+        given_labels = np.array(y, dtype=np.dtypes.StringDType())  # pandas 3 strings
     try:
         indices = stage_indices(given_labels)
     except Exception as error:  # noqa: BLE001

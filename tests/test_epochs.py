@@ -20,6 +20,8 @@ from mne_sscsleep._epochs import check_epochs_labels, labels_from_epochs
         (np.array([4, 0], dtype=np.uint8), [4, 0]),
         ([2.0, 3.0], [2, 3]),
         (np.array(["N2", "W"], dtype=object), [2, 0]),
+        (np.array(["N2", "REM"], dtype=np.dtypes.StringDType()), [2, 4]),
+        (np.array([b"N3", b"Wake"]), [3, 0]),
     ],
 )
 def test_stage_indices_accepts_names_aliases_and_ints(labels, expected):

@@ -4,13 +4,7 @@ Nothing here imports the input boundary: the loaders take the skorch ``Dataset``
 builds, the callbacks read the net's history and outputs.
 """
 
-from ._callbacks import (
-    EarlyStopping,
-    N1Adaptation,
-    valid_accuracy,
-    valid_macro_f1,
-    valid_n1_f1,
-)
+from ._callbacks import EarlyStopping, N1Adaptation
 from ._loaders import EpochLoader, PairLoader, resolve_dataset
 from ._sampling import PairBatchSampler, SequentialBatchSampler, sample_pairs
 
@@ -23,7 +17,4 @@ __all__ = [
     "SequentialBatchSampler",
     "resolve_dataset",
     "sample_pairs",
-    "valid_accuracy",
-    "valid_macro_f1",
-    "valid_n1_f1",
 ]

@@ -1,4 +1,4 @@
-"""Training-time behaviour as skorch callbacks: N1 adaptation, scores, early stopping.
+"""Training-time behaviour as skorch callbacks: N1 adaptation and early stopping.
 
 Their state is derived from the net's ``history`` wherever it can be, so a training resumed from a
 checkpoint (skorch's ``Checkpoint`` + ``LoadInitState``) continues exactly where it stopped.
@@ -7,11 +7,10 @@ checkpoint (skorch's ``Checkpoint`` + ``LoadInitState``) continues exactly where
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import f1_score
 from skorch.callbacks import Callback
 from skorch.callbacks import EarlyStopping as _SkorchEarlyStopping
 
-from .._stages import N1, stage_indices
+from .._stages import N1
 
 
 class N1Adaptation(Callback):
@@ -186,94 +185,3 @@ class EarlyStopping(_SkorchEarlyStopping):
     def stopped(self):
         """Whether the replayed or recorded misses already reached ``patience``."""
         return self.misses_ >= self.patience
-
-
-def _canonical_predictions(net, X):
-    # The user's labels back to stage indices: the scorers compare stages, whatever the spelling.
-    return stage_indices(net.predict(X), name="predictions")
-
-
-def valid_macro_f1(net, X, y):
-    """Macro-F1 over the stages, for ``EpochScoring`` (``y``: stage indices).
-
-    Parameters
-    ----------
-    net : SSCSleepClassifier
-        The net being trained.
-    X : Dataset
-        The validation data.
-    y : ndarray of int
-        True stage indices.
-
-    Returns
-    -------
-    score : float
-        Macro-averaged F1.
-
-    Examples
-    --------
-    >>> from skorch.callbacks import EpochScoring
-    >>> scoring = EpochScoring(valid_macro_f1, lower_is_better=False, name="valid_macro_f1")
-    """
-    return f1_score(
-        stage_indices(y, name="y"),
-        _canonical_predictions(net, X),
-        average="macro",
-        zero_division=0.0,
-    )
-
-
-def valid_n1_f1(net, X, y):
-    """F1 of N1, for ``EpochScoring`` (``y``: stage indices).
-
-    Parameters
-    ----------
-    net : SSCSleepClassifier
-        The net being trained.
-    X : Dataset
-        The validation data.
-    y : ndarray of int
-        True stage indices.
-
-    Returns
-    -------
-    score : float
-        N1-F1 (0 when N1 is neither present nor predicted).
-
-    Examples
-    --------
-    >>> from skorch.callbacks import EpochScoring
-    >>> scoring = EpochScoring(valid_n1_f1, lower_is_better=False, name="valid_n1_f1")
-    """
-    return f1_score(
-        stage_indices(y, name="y"),
-        _canonical_predictions(net, X),
-        labels=[N1],
-        average="macro",
-        zero_division=0.0,
-    )
-
-
-def valid_accuracy(net, X, y):
-    """Share of epochs staged correctly, for ``EpochScoring`` (``y``: stage indices).
-
-    Parameters
-    ----------
-    net : SSCSleepClassifier
-        The net being trained.
-    X : Dataset
-        The validation data.
-    y : ndarray of int
-        True stage indices.
-
-    Returns
-    -------
-    score : float
-        Accuracy.
-
-    Examples
-    --------
-    >>> from skorch.callbacks import EpochScoring
-    >>> scoring = EpochScoring(valid_accuracy, lower_is_better=False, name="valid_acc")
-    """
-    return float(np.mean(stage_indices(y, name="y") == _canonical_predictions(net, X)))
