@@ -138,9 +138,18 @@ def test_prefixed_parameters_reach_module_criterion_augmentation_and_iterator(ti
     np.testing.assert_allclose(clf.criterion_.class_weights.numpy(), [1, 4, 1, 1, 1])
     assert clf.optimizer_.param_groups[0]["weight_decay"] == 0.05
     assert clf.augmentation_.time_stretch == 0.05 and not clf.augmentation_.training
-    assert (
-        clf.get_iterator(check_epochs_labels(epochs, y), training=True).sampler.same_stage == 0.9
-    )
+    dataset = check_epochs_labels(epochs, y)
+    assert clf.get_iterator(dataset, training=True).sampler.same_stage == 0.9
+    # DataLoader arguments reach the loaders, and training works with worker processes.
+    workers = _tiny_clf(
+        max_epochs=1,
+        iterator_train__num_workers=1,
+        iterator_train__persistent_workers=True,
+        iterator_valid__num_workers=1,
+    ).fit(epochs, y)
+    assert workers.get_iterator(dataset, training=True).num_workers == 1
+    assert workers.get_iterator(dataset, training=False).num_workers == 1
+    assert len(workers.history) == 1
     no_augmentation = _tiny_clf(max_epochs=1, augmentation=None).fit(epochs, y)
     assert not hasattr(no_augmentation, "augmentation_")
 

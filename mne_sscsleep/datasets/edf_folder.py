@@ -51,9 +51,7 @@ def _subject(fname, index):
     return int(match.group(1)) if match else index
 
 
-def load_edf_folder(
-    path, channel=None, *, sfreq=DEFAULT_SFREQ, trim_wake=30.0, progress=True, verbose=None
-):
+def load_edf_folder(path, channel=None, *, sfreq=DEFAULT_SFREQ, trim_wake=30.0, progress=True):
     """Load every recording of a folder of EDF files as labelled 30-s epochs.
 
     Each recording's stages come from a Sleep-EDF style hypnogram file beside it
@@ -73,9 +71,7 @@ def load_edf_folder(
         Minutes of wake kept before the first and after the last sleep epoch (30 in the usual
         Sleep-EDF protocol); None keeps all.
     progress : bool
-        Show a progress bar over the recordings.
-    verbose : bool | str | int | None
-        Unused (recordings are read quietly); accepted for MNE-style signatures.
+        Show a progress bar over the recordings (recordings are read quietly).
 
     Returns
     -------
