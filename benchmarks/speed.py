@@ -1,23 +1,26 @@
-"""Speed and memory of the default SSCSleepClassifier, each against a reference timed in the run.
+"""Speed and memory of both presets of SSCSleepClassifier, each against a reference in the run.
 
-Prints:
+Prints, for ``preset='lite'`` and ``preset='paper'`` in the same run:
 
 1. training throughput (EEG epochs per second, a pair counting as two) of
-   ``SSCSleepClassifier.fit`` (default augmentation, and without it) and of a bare PyTorch loop
-   over the same ``nn.Module``, loss and optimiser (random pairs, no skorch, no augmentation):
-   the ratio to the run without augmentation is the skorch + pair-sampling overhead. The three
-   are timed in turn ``--repeats`` times and medians are reported, because a shared 2-core
-   machine drifts by +-20 % from minute to minute;
+   ``SSCSleepClassifier.fit``; for the lite preset also without augmentation and a bare PyTorch
+   loop over the same ``nn.Module``, loss and optimiser (random pairs, no skorch): the ratio is
+   the skorch + pair-sampling overhead. Timings are interleaved ``--repeats`` times and medians
+   are reported, because a shared 2-core machine drifts by +-20 % from minute to minute. The
+   paper preset trains on the first ``--paper-epochs`` epochs only (its network takes ~130
+   times more multiply-adds);
 2. the time to stage one 8-hour night (960 epochs) with ``stage()``, against YASA's
    ``SleepStaging`` on the same night (if yasa is installed; its first, JIT-compiling call is
    excluded);
-3. the peak RSS of a fresh process fitting ``--rss-epochs`` epochs (default 40,000, the size of
-   Sleep-EDF-20) for one pass, against the size of that input as float32.
+3. the peak RSS of a fresh process fitting ``--rss-epochs`` epochs for one pass (the lite
+   preset; ``--paper-rss-epochs`` for the paper preset), against that input as float32;
+4. on a CUDA GPU (if one is visible), the paper preset's training throughput in float32 and
+   with ``amp='bf16'`` (mixed precision); without a GPU it says it measured none.
 
 Usage::
 
-    python benchmarks/speed.py                   # ~5 min on 2 cores
-    python benchmarks/speed.py --rss-epochs 10000
+    python benchmarks/speed.py                   # ~10 min on 2 cores
+    python benchmarks/speed.py --rss-epochs 10000 --paper-epochs 256
 """
 
 from __future__ import annotations
@@ -31,23 +34,28 @@ import warnings
 import numpy as np
 import torch
 
-from mne_sscsleep import AdaptiveLoss, SSCSleepClassifier, SSCSleepNet, stage
+from mne_sscsleep import AdaptiveLoss, SSCSleepClassifier, stage
 from mne_sscsleep.datasets import simulate_sleep_epochs, simulate_sleep_raw
+from mne_sscsleep.nn import SSCSleepNetLite
+from mne_sscsleep.training import get_preset
 
 
 def ours_throughput(data, y, passes, **params):
     clf = SSCSleepClassifier(
         max_epochs=passes, train_split=None, patience=None, random_state=0, verbose=0, **params
     )
-    clf.fit(data, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # short slices may miss a stage
+        clf.fit(data, y)
     visited = sum(batch["train_batch_size"] for batch in clf.history[-1, "batches"])
     return visited / float(np.median(clf.history[:, "dur"])), clf
 
 
 def bare_throughput(data, y, passes, batch_size=128):
-    """The same module, loss and optimiser in a plain loop over random pairs."""
+    """The lite module, loss and optimiser in a plain loop over random pairs."""
     torch.manual_seed(0)
-    module, criterion = SSCSleepNet(), AdaptiveLoss()
+    module = SSCSleepNetLite()
+    criterion = AdaptiveLoss(**get_preset("lite").criterion_params)
     criterion.set_class_counts(np.bincount(_indices(y), minlength=5))
     optimizer = torch.optim.AdamW(module.parameters(), lr=2e-3)
     X = torch.from_numpy(np.ascontiguousarray(data, dtype=np.float32))  # volts, as fit sees it
@@ -72,7 +80,7 @@ def _indices(y):
     return stage_indices(y)
 
 
-def staging_times(clf, repeats=3):
+def staging_times(clf, repeats=3, compare_yasa=True):
     raw = simulate_sleep_raw(hours=8.0, random_state=1, verbose="error")
     ours = []
     for _ in range(repeats):
@@ -82,6 +90,8 @@ def staging_times(clf, repeats=3):
     try:
         import yasa
     except ImportError:
+        return float(np.median(ours)), None
+    if not compare_yasa:
         return float(np.median(ours)), None
     yasa_times = []
     for _ in range(repeats + 1):  # the first call compiles numba code: not counted
@@ -94,24 +104,27 @@ def staging_times(clf, repeats=3):
 
 
 _RSS_CHILD = """
-import os, resource, sys, numpy as np
+import os, resource, sys, warnings, numpy as np
 from mne_sscsleep import SSCSleepClassifier
+warnings.simplefilter("ignore")
 def current_mb():
     return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
-n = int(sys.argv[1])
+n, preset = int(sys.argv[1]), sys.argv[2]
 baseline = current_mb()  # interpreter, torch, mne
 X = np.empty((n, 1, 3000), dtype=np.float32)  # filled in place: no float64 temporaries
 np.random.default_rng(0).standard_normal(dtype=np.float32, out=X)
 X *= 2e-5
 y = np.resize(np.array(['W', 'N1', 'N2', 'N2', 'N3', 'R']), n)
-SSCSleepClassifier(max_epochs=1, patience=None, random_state=0, verbose=0).fit(X, y)
+SSCSleepClassifier(preset=preset, max_epochs=1, patience=None, random_state=0, verbose=0).fit(
+    X, y
+)
 print(baseline, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
-def fit_peak_rss(n_epochs):
+def fit_peak_rss(n_epochs, preset):
     out = subprocess.run(
-        [sys.executable, "-c", _RSS_CHILD, str(n_epochs)],
+        [sys.executable, "-c", _RSS_CHILD, str(n_epochs), preset],
         check=True,
         capture_output=True,
         text=True,
@@ -119,12 +132,35 @@ def fit_peak_rss(n_epochs):
     return float(out[0]), float(out[1])
 
 
+def _rss_line(preset, n_epochs):
+    baseline_mb, peak_mb = fit_peak_rss(n_epochs, preset)
+    input_mb = n_epochs * 3000 * 4 / 2**20
+    return (
+        f"[{preset}] fitting {n_epochs} epochs (one pass): peak RSS {peak_mb:.0f} MB, of which "
+        f"{baseline_mb:.0f} MB is Python + torch + mne before any data; float32 input "
+        f"{input_mb:.0f} MB; (peak - imports) / input = {(peak_mb - baseline_mb) / input_mb:.2f}"
+        + (" (target < 2)" if preset == "lite" else "")
+    )
+
+
+def gpu_lines(data, y, passes):
+    if not torch.cuda.is_available():
+        return ["no CUDA GPU visible: mixed precision (amp='bf16') not measured on a GPU"]
+    lines = [f"GPU: {torch.cuda.get_device_name()}"]
+    for amp in (None, "bf16"):
+        speed, _ = ours_throughput(data, y, passes, preset="paper", device="cuda", amp=amp)
+        lines.append(f"[paper] training on the GPU, amp={amp!r}: {speed:.0f} epochs/s")
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nights", type=int, default=4, help="simulated 8-h training nights")
     parser.add_argument("--passes", type=int, default=2, help="training passes per timing")
     parser.add_argument("--repeats", type=int, default=3, help="timings of each kind")
+    parser.add_argument("--paper-epochs", type=int, default=512, help="paper training epochs")
     parser.add_argument("--rss-epochs", type=int, default=40_000)
+    parser.add_argument("--paper-rss-epochs", type=int, default=4_000)
     args = parser.parse_args(argv)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
@@ -132,40 +168,46 @@ def main(argv=None):
     )
     epochs, y, _ = simulate_sleep_epochs(args.nights, hours=8.0, random_state=0, verbose="error")
     data = epochs.get_data().astype(np.float32)
+    # A random subset (all stages) for the paper preset's shorter run.
+    paper_rows = np.sort(np.random.default_rng(0).choice(len(y), args.paper_epochs, False))
 
-    no_augmentation = dict(augmentation=None)
-    timings = {"ours": [], "ours_no_augmentation": [], "bare": []}
-    for _ in range(args.repeats):  # interleaved, so that machine drift hits all three alike
-        ours, clf = ours_throughput(data, y, args.passes)
-        timings["ours"].append(ours)
-        timings["ours_no_augmentation"].append(
-            ours_throughput(data, y, args.passes, **no_augmentation)[0]
+    timings = {"lite": [], "lite_no_augmentation": [], "bare": [], "paper": []}
+    models = {}
+    for _ in range(args.repeats):  # interleaved, so that machine drift hits all alike
+        speed, models["lite"] = ours_throughput(data, y, args.passes, preset="lite")
+        timings["lite"].append(speed)
+        timings["lite_no_augmentation"].append(
+            ours_throughput(data, y, args.passes, preset="lite", augmentation=None)[0]
         )
         timings["bare"].append(bare_throughput(data, y, args.passes))
-    ours, plain, bare = (float(np.median(timings[key])) for key in timings)
+        speed, models["paper"] = ours_throughput(
+            data[paper_rows], y[paper_rows], args.passes, preset="paper"
+        )
+        timings["paper"].append(speed)
+    lite, plain, bare, paper = (float(np.median(timings[key])) for key in timings)
     spread = ", ".join(f"{key} {min(v):.0f}-{max(v):.0f}" for key, v in timings.items())
     print(
-        f"training ({len(data)} epochs, median of {args.repeats}): {ours:.0f} epochs/s "
-        f"(SSCSleepClassifier.fit, default augmentation; target >= 800); {plain:.0f} epochs/s "
-        f"without augmentation; bare PyTorch loop {bare:.0f} epochs/s; skorch + pair-sampling "
-        f"overhead {bare / plain - 1:+.0%} (target <= +10%), with augmentation "
-        f"{bare / ours - 1:+.0%} [range: {spread}]"
+        f"[lite] training ({len(data)} epochs, median of {args.repeats}): {lite:.0f} epochs/s "
+        f"(default augmentation; target >= 800); {plain:.0f} epochs/s without augmentation; "
+        f"bare PyTorch loop {bare:.0f} epochs/s; skorch + pair-sampling overhead "
+        f"{bare / plain - 1:+.0%} (target <= +10%), with augmentation {bare / lite - 1:+.0%}"
     )
-
-    ours_stage, yasa_stage = staging_times(clf)
-    line = f"staging one 8-h night (960 epochs): {ours_stage:.2f} s (target < 1 s)"
-    if yasa_stage is not None:
-        line += f"; YASA {yasa_stage:.2f} s; {yasa_stage / ours_stage:.1f}x faster (target >= 5x)"
-    print(line)
-
-    baseline_mb, peak_mb = fit_peak_rss(args.rss_epochs)
-    input_mb = args.rss_epochs * 3000 * 4 / 2**20
-    extra = peak_mb - baseline_mb
     print(
-        f"fitting {args.rss_epochs} epochs (one pass): peak RSS {peak_mb:.0f} MB, of which "
-        f"{baseline_mb:.0f} MB is Python + torch + mne before any data; float32 input "
-        f"{input_mb:.0f} MB; (peak - imports) / input = {extra / input_mb:.2f} (target < 2)"
+        f"[paper] training ({args.paper_epochs} epochs, median of {args.repeats}): "
+        f"{paper:.0f} epochs/s ({lite / paper:.0f}x slower than lite) [range: {spread}]"
     )
+    for preset in ("lite", "paper"):
+        ours_stage, yasa_stage = staging_times(models[preset], compare_yasa=preset == "lite")
+        line = f"[{preset}] staging one 8-h night (960 epochs): {ours_stage:.2f} s"
+        if preset == "lite":
+            line += " (target < 1 s)"
+        if yasa_stage is not None:
+            line += f"; YASA {yasa_stage:.2f} s; {yasa_stage / ours_stage:.1f}x faster"
+        print(line)
+    print(_rss_line("lite", args.rss_epochs))
+    print(_rss_line("paper", args.paper_rss_epochs))
+    for line in gpu_lines(data[paper_rows], y[paper_rows], args.passes):
+        print(line)
 
 
 if __name__ == "__main__":

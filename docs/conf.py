@@ -55,8 +55,11 @@ numpydoc_validation_exclude = {
     r"\.__call__$",
     # skorch and torch methods inherited without our own docstrings
     r"SSCSleepClassifier\.(?!fit$|predict$|predict_proba$|save$|load$|classes_$)",
-    r"Branch\.(?!forward$)",
-    r"SSCSleepNet\.(?!forward$)",
+    r"Branch(Lite)?\.(?!forward$)",
+    r"SSCSleepNet(Lite)?\.(?!forward$)",
+    r"ChannelLayerNorm\.(?!forward$)",
+    r"(LossSchedule|LRPlateau)\.(?!values_after$|lr_after$)",
+    r"Preset\.",
     r"AdaptiveLoss\.(?!forward$|set_class_counts$)",
     r"N1Adaptation\.(?!weight_after$)",  # skorch callback hooks, documented by skorch
     r"EarlyStopping\.(?!replay$|stopped$)",
@@ -66,7 +69,7 @@ numpydoc_validation_exclude = {
     r"(SEResidualBlock|SqueezeExcitation)\.(?!forward$)",
     r"ModelFile\.",  # dataclass fields, documented in the class's Attributes
     # data (constants and scorers): "#:" comments, not numpydoc docstrings
-    r"\.(STAGES|EVENT_ID|CHANNEL|SCORERS|macro_f1_scorer|n1_f1_scorer|accuracy_scorer|REGISTRY)$",
+    r"\.(STAGES|EVENT_ID|CHANNEL|SCORERS|macro_f1_scorer|n1_f1_scorer|accuracy_scorer|macro_gmean_scorer|REGISTRY|PRESETS|SLEEP_STATISTICS)$",
 }
 
 intersphinx_mapping = {

@@ -22,14 +22,8 @@ from ._epochs import EpochsDataset, check_epochs, check_epochs_labels
 from ._stages import DEFAULT_SFREQ, N_STAGES, STAGES, stage_indices
 from .io import read_model, write_model
 from .metrics import SCORERS
-from .nn import AdaptiveLoss, Augmentation, SSCSleepNet, stage_softmax
-from .training import (
-    EarlyStopping,
-    EpochLoader,
-    N1Adaptation,
-    PairLoader,
-    resolve_dataset,
-)
+from .nn import AdaptiveLoss, stage_softmax
+from .training import EarlyStopping, EpochLoader, PairLoader, get_preset, resolve_dataset
 
 #: Fewest training epochs accepted: enough for a validation split and a few batches.
 MIN_TRAINING_EPOCHS = 20
@@ -55,23 +49,40 @@ class SSCSleepClassifier(NeuralNetClassifier):
     all apply the same checks; a :class:`~mne_sscsleep._epochs.EpochsDataset` from
     :func:`~mne_sscsleep.check_epochs` is taken as it is.
 
-    Training feeds pairs of epochs (:class:`PairLoader`) to a pseudo-Siamese network
-    (:class:`SSCSleepNet`) under :class:`AdaptiveLoss`; :class:`~mne_sscsleep.nn.Augmentation`
-    varies gain and time scale of the training batches on the model's device, and
-    :class:`N1Adaptation` raises the N1 penalty each epoch from the N1 error on the training
-    batches. A stratified 10 % of the training epochs is held out to monitor macro-F1, stop
-    early and restore the best epoch.
+    Training feeds pairs of epochs (:class:`PairLoader`) to a pseudo-Siamese network under
+    :class:`AdaptiveLoss`. A **preset** fills the defaults of the network, the loss, its
+    adaptation, the optimiser and the learning-rate schedule:
+
+    - ``'paper'`` (default): SSC-SleepNet as Lin et al. (2025) specify it
+      (:class:`SSCSleepNet`, 4.4 M parameters); the loss ``(1 - lam) WCE + lam FL + CL`` with
+      the paper's step schedule for ``alpha``, ``gamma`` and ``lam``
+      (:class:`~mne_sscsleep.training.LossSchedule`); Adam with ReduceLROnPlateau
+      (:class:`~mne_sscsleep.training.LRPlateau`); no augmentation. Choices where the paper is
+      silent are listed in the user guide.
+    - ``'lite'``: this package's fast CPU design (:class:`~mne_sscsleep.nn.SSCSleepNetLite`,
+      132 k parameters, ~130 times fewer multiply-adds; a fixed loss mix with the adaptive N1
+      penalty of :class:`N1Adaptation`; AdamW; gain and time-stretch augmentation).
+
+    Any explicit ``module``, ``module__*``, ``criterion__*``, ``callbacks__*``,
+    ``optimizer``, ``optimizer__*``, ``lr`` or ``augmentation`` wins over the preset. A
+    stratified 10 % of the training epochs is held out to monitor macro-F1, stop early and
+    restore the best epoch.
 
     Parameters
     ----------
-    module : type of torch.nn.Module
-        The network; its arguments are ``module__*`` parameters (``sfreq`` is filled in).
+    module : type of torch.nn.Module | None
+        The network (None: the preset's); its arguments are ``module__*`` parameters
+        (``sfreq`` is filled in).
+    preset : ``'paper'`` | ``'lite'``
+        Defaults of network, loss, schedule and optimiser (see above).
     criterion : type of torch.nn.Module
-        The loss; arguments as ``criterion__*`` (e.g. ``criterion__gamma``).
-    optimizer : type of torch.optim.Optimizer
-        Arguments as ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
-    lr : float
-        Learning rate.
+        The loss; arguments as ``criterion__*`` (e.g. ``criterion__gamma``); the preset fills
+        those of :class:`AdaptiveLoss`.
+    optimizer : type of torch.optim.Optimizer | None
+        None: the preset's (Adam for ``'paper'``, AdamW for ``'lite'``). Arguments as
+        ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
+    lr : float | None
+        Learning rate (None: the preset's, 1e-3 for ``'paper'`` and 2e-3 for ``'lite'``).
     max_epochs : int
         Maximum number of training epochs (passes over the data).
     batch_size : int
@@ -85,9 +96,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
         The validation split (skorch's ``ValidSplit``); None trains on everything (no early
         stopping). A ``ValidSplit`` without a ``random_state`` of its own draws its split from
         the classifier's ``random_state``.
-    augmentation : type of torch.nn.Module | None
+    augmentation : ``'auto'`` | type of torch.nn.Module | None
         Training-time augmentation of each batch, on the model's device (arguments as
-        ``augmentation__gain_jitter``, ``augmentation__time_stretch``); None disables it.
+        ``augmentation__gain_jitter``, ``augmentation__time_stretch``). ``'auto'``: the
+        preset's (none for ``'paper'``, :class:`~mne_sscsleep.nn.Augmentation` for
+        ``'lite'``); None: none.
     predict_nonlinearity : callable
         Turns the network's logits into probabilities (a softmax over stages).
     classes : array-like | None
@@ -102,6 +115,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
         Resample ``mne.Epochs`` at another rate to ``sfreq`` instead of raising an error.
     patience : int | None
         Early-stopping patience in epochs (on validation macro-F1); None disables it.
+    amp : None | ``'bf16'``
+        Mixed precision: ``'bf16'`` runs the network under :func:`torch.autocast` in bfloat16
+        (the loss stays in float32; no gradient scaling is needed). Meant for CUDA GPUs with
+        bfloat16 (Ampere and newer); on a CPU it works but is rarely faster.
     random_state : int | None
         Seeds the weights, the validation split, the pair draws and, at the start of each
         epoch, torch's generator (dropout, augmentation): the same seed gives the same
@@ -142,30 +159,33 @@ class SSCSleepClassifier(NeuralNetClassifier):
     --------
     >>> from mne_sscsleep.datasets import simulate_sleep_epochs
     >>> epochs, y, groups = simulate_sleep_epochs(2, hours=1, random_state=0, verbose="error")
-    >>> clf = SSCSleepClassifier(max_epochs=1, random_state=0, verbose=0).fit(epochs, y)
-    >>> clf.predict(epochs[:3]).shape
+    >>> clf = SSCSleepClassifier(preset="lite", max_epochs=1, random_state=0, verbose=0)
+    >>> clf.fit(epochs, y).predict(epochs[:3]).shape
     (3,)
+    >>> clf.save("model.sscsleep")  # doctest: +SKIP
     """
 
     def __init__(
         self,
-        module=SSCSleepNet,
+        module=None,
         *,
+        preset="paper",
         criterion=AdaptiveLoss,
-        optimizer=torch.optim.AdamW,
-        lr=2e-3,
+        optimizer=None,
+        lr=None,
         max_epochs=30,
         batch_size=64,
         iterator_train=PairLoader,
         iterator_valid=EpochLoader,
         train_split=ValidSplit(0.1, stratified=True),  # noqa: B008
-        augmentation=Augmentation,
+        augmentation="auto",
         predict_nonlinearity=stage_softmax,
         classes=None,
         sfreq=DEFAULT_SFREQ,
         picks=None,
         resample=False,
         patience=5,
+        amp=None,
         random_state=None,
         device="cpu",
         verbose=1,
@@ -187,7 +207,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
             verbose=verbose,
             **kwargs,
         )
+        self.preset = preset
         self.augmentation = augmentation
+        self.amp = amp
         self.sfreq = sfreq
         self.picks = picks
         self.resample = resample
@@ -206,7 +228,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
         extra = [
             (f"valid_{name}", EpochScoring(SCORERS[key], False, name=f"valid_{name}"))
             for name, key in (("acc", "accuracy"), ("macro_f1", "macro_f1"), ("n1_f1", "n1_f1"))
-        ] + [("n1_adaptation", N1Adaptation())]
+        ]
+        extra += [(name, make()) for name, make in self._preset().callbacks.items()]
         if self.patience and self.train_split is not None:
             extra.append(
                 (
@@ -267,8 +290,16 @@ class SSCSleepClassifier(NeuralNetClassifier):
 
     def get_params_for(self, prefix):
         params = super().get_params_for(prefix)
+        # The preset fills defaults; explicit prefixed parameters win.
+        preset = self._preset() if prefix in self._PRESET_PREFIXES else None
         if prefix == "module":
+            if self.module is None:
+                params = {**preset.network_params, **params}
             params.setdefault("sfreq", self.sfreq)
+        elif prefix == "criterion" and self.criterion is AdaptiveLoss:
+            params = {**preset.criterion_params, **params}
+        elif prefix == "optimizer" and self.lr is None:
+            params.setdefault("lr", preset.lr)
         elif prefix == "iterator_train" and _is_subclass(self.iterator_train, PairLoader):
             if self.random_state is not None:
                 params.setdefault("random_state", self._seed(_SEED_PAIRS))
@@ -281,15 +312,25 @@ class SSCSleepClassifier(NeuralNetClassifier):
     def initialize_module(self):
         if self.random_state is not None:
             torch.manual_seed(self._seed(_SEED_WEIGHTS))
-        super().initialize_module()
-        if self.augmentation is not None:
+        preset = self._preset()
+        module = self.module if self.module is not None else preset.network
+        self.module_ = self.initialized_instance(module, self.get_params_for("module"))
+        augmentation = preset.augmentation if self.augmentation == "auto" else self.augmentation
+        if augmentation is not None:
             # A module of the net's own: skorch moves it to the device and switches it between
             # training (augment) and evaluation (identity) with the network.
             self.augmentation_ = self.initialized_instance(
-                self.augmentation, self.get_params_for("augmentation")
+                augmentation, self.get_params_for("augmentation")
             )
         elif hasattr(self, "augmentation_"):
             del self.augmentation_
+        return self
+
+    def initialize_optimizer(self, triggered_directly=None):
+        if self.optimizer is not None:
+            return super().initialize_optimizer()
+        args, kwargs = self.get_params_for_optimizer("optimizer", self.get_all_learnable_params())
+        self.optimizer_ = self._preset().optimizer(*args, **kwargs)
         return self
 
     def torch_compile(self, module, name):
@@ -310,7 +351,12 @@ class SSCSleepClassifier(NeuralNetClassifier):
         augmentation = getattr(self, "augmentation_", None)
         if augmentation is not None and augmentation.training:
             x = augmentation(to_tensor(x, device=self.device))
-        return super().infer(x, **fit_params)
+        if self.amp is None:
+            return super().infer(x, **fit_params)
+        # Mixed precision: the network in bfloat16 (no gradient scaling needed), the loss in
+        # float32 (AdaptiveLoss casts the logits).
+        with torch.autocast(device_type=torch.device(self.device).type, dtype=torch.bfloat16):
+            return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)
@@ -527,6 +573,13 @@ class SSCSleepClassifier(NeuralNetClassifier):
             ) from None
 
     # ---- helpers ------------------------------------------------------------------------------
+    _PRESET_PREFIXES = ("module", "criterion", "optimizer")
+
+    def _preset(self):
+        if self.amp not in (None, "bf16"):
+            raise ValueError(f"amp must be None or 'bf16', got {self.amp!r}.")
+        return get_preset(self.preset)
+
     def _input_options(self):
         return dict(sfreq=self.sfreq, picks=self.picks, resample=self.resample)
 
@@ -666,14 +719,14 @@ class SSCSleepClassifier(NeuralNetClassifier):
 
     def _check_state_shapes(self, model, fname):
         """Refuse weights that do not fit the described network, before allocating it."""
-        for prefix, state in (
-            ("module", model.module_state),
-            ("criterion", model.criterion_state),
-        ):
+        network = self.module if self.module is not None else self._preset().network
+        components = (
+            ("module", network, model.module_state),
+            ("criterion", self.criterion, model.criterion_state),
+        )
+        for prefix, component, state in components:
             with torch.device("meta"):
-                probe = self.initialized_instance(
-                    getattr(self, prefix), self.get_params_for(prefix)
-                )
+                probe = self.initialized_instance(component, self.get_params_for(prefix))
             expected = {key: tuple(value.shape) for key, value in probe.state_dict().items()}
             stored = {key: tuple(value.shape) for key, value in state.items()}
             if expected != stored:

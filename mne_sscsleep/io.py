@@ -30,14 +30,15 @@ from torch.utils.data import DataLoader
 
 from ._stages import EPOCH_DURATION, N_STAGES, STAGES, stage_indices
 from ._version import __version__
-from .nn import AdaptiveLoss, Augmentation, SSCSleepNet, stage_softmax
-from .training import EpochLoader, PairLoader
+from .nn import AdaptiveLoss, Augmentation, SSCSleepNet, SSCSleepNetLite, stage_softmax
+from .training import EpochLoader, PairLoader, get_preset
 
 FORMAT = "mne-sscsleep-model"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 # Format 1 pooled the stems after batch norm; format 2 stored components as import paths, which
-# a crafted file could point at any function. Neither is read.
-_OLDEST_FORMAT_VERSION = 3
+# a crafted file could point at any function; format 3 predates the presets (its "SSCSleepNet"
+# is today's SSCSleepNetLite, and AdaptiveLoss's alpha meant something else). None is read.
+_OLDEST_FORMAT_VERSION = 4
 
 
 def _optimizers():
@@ -53,6 +54,7 @@ def _optimizers():
 #: Every component a model file may name: ``name -> (kind, object)``.
 REGISTRY = {
     "SSCSleepNet": ("network", SSCSleepNet),
+    "SSCSleepNetLite": ("network", SSCSleepNetLite),
     "AdaptiveLoss": ("loss", AdaptiveLoss),
     "torch.nn.CrossEntropyLoss": ("loss", torch.nn.CrossEntropyLoss),
     **{name: ("optimizer", optimizer) for name, optimizer in _optimizers().items()},
@@ -80,6 +82,7 @@ COMPONENT_FIELDS = {
 # Runtime settings: never written, and refused when a file holds them (torch.compile's options
 # name compilers and tools; torch_load_kwargs could switch off weights_only for later loads).
 _RUNTIME_PARAMS = ("device", "compile", "torch_load_kwargs", "callbacks")
+_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 
 @dataclass(frozen=True)
@@ -407,9 +410,10 @@ def _load_payload(fname):
         raise ValueError(
             f"{str(fname)!r} was written by mne-sscsleep {written_by} in model format {version}, "
             f"which this version (format {FORMAT_VERSION}) no longer reads: format 1 had other "
-            "network layers, and format 2 stored components as import paths, which a crafted "
-            "file could point at any function. Retrain the model with this version "
-            "(mne-sscsleep train, or SSCSleepClassifier.fit) and save it again."
+            "network layers, format 2 stored components as import paths, which a crafted "
+            "file could point at any function, and format 3 predates the paper and lite "
+            "presets. Retrain the model with this version (mne-sscsleep train, or "
+            "SSCSleepClassifier.fit) and save it again."
         )
     checksum = payload.get("checksum")
     try:
@@ -548,8 +552,8 @@ def model_info(fname):
     info : dict
         ``file``, ``package_version``, ``format_version``, ``stages``, ``classes``,
         ``class_counts`` (training epochs per stage), ``ch_name``, ``sfreq``,
-        ``epoch_duration``, ``network`` (registry name), ``preset`` (None when the file
-        records none), ``n_parameters``, ``n_epochs_trained``, ``best_epoch`` and
+        ``epoch_duration``, ``network`` (registry name), ``preset``, ``n_parameters``,
+        ``n_epochs_trained``, ``best_epoch`` and
         ``best_valid_macro_f1`` (None without validation), ``n1_adaptation`` (``on``) and
         ``last_train_loss``.
 
@@ -568,6 +572,9 @@ def model_info(fname):
     ]
     best = max(scores, key=lambda item: item[1]) if scores else (None, None)
     module = model.params.get("module")
+    preset = model.params.get("preset", "paper")
+    if module is None:
+        module = get_preset(preset).network
     return {
         "file": str(Path(fname)),
         "package_version": model.package_version,
@@ -578,9 +585,15 @@ def model_info(fname):
         "ch_name": model.ch_name,
         "sfreq": model.sfreq,
         "epoch_duration": EPOCH_DURATION,
-        "network": _NAMES.get(id(module), "SSCSleepNet" if module is None else None),
-        "preset": model.params.get("preset"),
-        "n_parameters": int(sum(value.numel() for value in model.module_state.values())),
+        "network": _NAMES.get(id(module)),
+        "preset": preset,
+        "n_parameters": int(
+            sum(
+                value.numel()
+                for key, value in model.module_state.items()
+                if not key.endswith(_BUFFERS)  # batch-norm statistics are not parameters
+            )
+        ),
         "n_epochs_trained": len(history),
         "best_epoch": best[0],
         "best_valid_macro_f1": best[1],
@@ -622,7 +635,7 @@ def format_model_info(info):
         f"channel:        {info['ch_name'] or 'unnamed (trained on arrays)'}",
         f"sampling rate:  {info['sfreq']:g} Hz, {info['epoch_duration']:g}-s epochs",
         f"network:        {info['network']}, {info['n_parameters']:,} parameters",
-        f"preset:         {info['preset'] or 'none recorded'}",
+        f"preset:         {info['preset']}",
         f"trained on:     {counts} epochs",
         f"training:       {training}",
     ]

@@ -19,6 +19,7 @@ from ._stages import (
     UNSCORED_DESCRIPTION,
     stage_indices,
 )
+from .metrics import sleep_statistics
 
 #: Why an epoch was left unscored (``Hypnogram.reason``).
 BAD_REASONS = {
@@ -111,6 +112,20 @@ class Hypnogram:
         for column, label in enumerate(self.classes):
             df[f"p_{STAGES[stage_indices([label])[0]]}"] = self.proba[:, column]
         return df
+
+    def sleep_statistics(self):
+        """Sleep statistics of the night, with the AASM definitions.
+
+        See :func:`mne_sscsleep.metrics.sleep_statistics`; unscored epochs count in the time
+        in bed only.
+
+        Returns
+        -------
+        statistics : dict
+            TIB, SPT, TST, SE (%), SOL, REM latency, WASO, total wake, minutes and % of each
+            stage, unscored minutes.
+        """
+        return sleep_statistics(self)
 
     def to_annotations(self):
         """Convert to ``mne.Annotations`` (Sleep-EDF descriptions), for ``raw.set_annotations``.

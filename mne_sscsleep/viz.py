@@ -211,3 +211,65 @@ def plot_confusion_matrix(y_true, y_pred, *, normalize=True, ax=None):
     ax.set_title(f"macro-F1 {report.macro_f1:.2f}, N1-F1 {report.n1_f1:.2f}")
     fig.colorbar(image, ax=ax, shrink=0.8, label="Share of true stage" if normalize else "Epochs")
     return fig
+
+
+def plot_bland_altman(reference, predicted, *, name="", unit="min", ax=None):
+    """Bland-Altman plot of one sleep statistic: difference against mean, bias and 95 % limits.
+
+    As the paper's Fig. 6 (sleep efficiency, WASO, total sleep time, manual vs automatic).
+
+    Parameters
+    ----------
+    reference, predicted : array-like, shape (n_recordings,)
+        The statistic per recording, from the reference scoring and from the model (e.g. a
+        column of ``sleep_statistics`` over nights). Recordings where either is NaN are left
+        out.
+    name : str
+        Name of the statistic, for the title and axes.
+    unit : str
+        Its unit.
+    ax : matplotlib.axes.Axes | None
+        Axes to draw in.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure: one point per recording, the bias (mean difference) and its 95 % limits of
+        agreement (bias -+ 1.96 standard deviations of the differences).
+
+    Examples
+    --------
+    >>> fig = plot_bland_altman([400, 380, 420, 390], [410, 370, 430, 395], name="TST")
+    """
+    import matplotlib.pyplot as plt
+
+    reference = np.asarray(reference, dtype=float)
+    predicted = np.asarray(predicted, dtype=float)
+    if reference.shape != predicted.shape or reference.ndim != 1:
+        raise ValueError(
+            f"reference and predicted must be one value per recording each, got shapes "
+            f"{reference.shape} and {predicted.shape}."
+        )
+    both = np.isfinite(reference) & np.isfinite(predicted)
+    if both.sum() < 2:
+        raise ValueError("A Bland-Altman plot needs at least two recordings with both values.")
+    reference, predicted = reference[both], predicted[both]
+    mean, difference = (reference + predicted) / 2, predicted - reference
+    bias, spread = difference.mean(), difference.std(ddof=1)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+    else:
+        fig = ax.figure
+    ax.scatter(mean, difference, color="k", s=18)
+    for value, style, label in (
+        (bias, "-", f"bias {bias:+.1f}"),
+        (bias + 1.96 * spread, "--", f"+1.96 sd {bias + 1.96 * spread:+.1f}"),
+        (bias - 1.96 * spread, "--", f"-1.96 sd {bias - 1.96 * spread:+.1f}"),
+    ):
+        ax.axhline(value, color="tab:red", ls=style, lw=1, label=label)
+    suffix = f" ({unit})" if unit else ""
+    ax.set_xlabel(f"mean of reference and predicted{suffix}")
+    ax.set_ylabel(f"predicted - reference{suffix}")
+    ax.set_title(f"Bland-Altman: {name}" if name else "Bland-Altman")
+    ax.legend(fontsize="small", loc="best")
+    return fig

@@ -2,6 +2,7 @@
 
 #: A tiny, fast SSCSleepClassifier configuration for tests that exercise behaviour, not accuracy.
 TINY = dict(
+    preset="lite",
     max_epochs=1,
     batch_size=16,
     random_state=0,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -20,25 +21,10 @@ def benchmark_module(monkeypatch):
 
 @pytest.mark.slow
 def test_benchmark_on_simulated_data(benchmark_module, tmp_path, capsys):
-    models = "ssc,ssc_se_resnet,features_gb" + (",yasa" if _has_yasa() else "")
-    results = benchmark_module["main"](
-        [
-            "--dataset",
-            "simulated",
-            "--subjects",
-            "3",
-            "--hours",
-            "2.5",
-            "--folds",
-            "3",
-            "--max-epochs",
-            "1",
-            "--models",
-            models,
-            "--out",
-            str(tmp_path),
-        ]
-    )
+    models = "paper,paper_cnn_lstm,paper_wce,lite,features_gb" + (",yasa" if _has_yasa() else "")
+    argv = ["--dataset", "simulated", "--subjects", "3", "--hours", "2.5", "--folds", "3"]
+    argv += ["--max-epochs", "1", "--paper-width", "0.125", "--models", models]
+    results = benchmark_module["main"]([*argv, "--out", str(tmp_path)])
     assert set(results) == set(models.split(","))
     for folds in results.values():
         assert [fold["fold"] for fold in folds] == [0, 1, 2]
@@ -47,15 +33,42 @@ def test_benchmark_on_simulated_data(benchmark_module, tmp_path, capsys):
             # Each fold is scored on its own held-out subject (one 2.5-h night, 300 epochs).
             assert fold["peak_rss_mb"] > 100 and fold["n_epochs"] == 300
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert saved["args"]["dataset"] == "simulated"
+    assert saved["args"]["dataset"] == "simulated" and saved["args"]["protocol"] == "kfold"
     table = (tmp_path / "results.md").read_text()
-    assert "SIMULATED" in table and "| ssc |" in table and "| features_gb |" in table
-    # The table reports the folds' mean and spread, not other numbers.
+    assert "SIMULATED" in table and "| lite |" in table and "| features_gb |" in table
+    assert "paper network at 0.125 width" in table
+    epochs, y, _ = benchmark_module["load_dataset"](
+        benchmark_module["build_parser"]().parse_args(argv)
+    )
     for name, folds in results.items():
+        # The table reports the folds' mean and spread, and the report of the pooled folds.
         values = np.array([fold["macro_f1"] for fold in folds])
-        assert f"| {name} | {values.mean():.3f} ± {values.std():.3f} |" in table
-    assert "84.5" in table  # the paper's figures beside ours
+        pooled = benchmark_module["pooled_report"](folds, y)
+        assert sorted(np.concatenate([fold["test_index"] for fold in folds])) == list(range(900))
+        row = f"| {name} | {values.mean():.3f} ± {values.std():.3f} |"
+        assert row in table and f"| {pooled.macro_gmean:.3f} |" in table
+    # The paper's figures beside ours: its Fig. 3 / 4 macro-F1 and the corrected headline.
+    assert "| 77.2 |" in table and "| 78.0 |" in table
+    assert "not macro-F1" in table and "84.5 / 90.1" in table
     assert "Wrote" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_holdout_protocol_keeps_validation_subjects_apart(benchmark_module, tmp_path):
+    argv = ["--dataset", "simulated", "--subjects", "6", "--hours", "2", "--protocol", "holdout"]
+    argv += ["--valid-subjects", "1", "--max-epochs", "1", "--models", "lite,features_gb"]
+    args = benchmark_module["build_parser"]().parse_args(argv)
+    args.folds = None
+    _, y, groups = benchmark_module["load_dataset"](args)
+    ((train, test, valid),) = list(benchmark_module["splits"](y, groups, args))
+    subjects = [set(groups[index]) for index in (train, test, valid)]
+    assert [len(s) for s in subjects] == [3, 2, 1]  # 70 % = 4 subjects, one of them validates
+    assert not (
+        subjects[0] & subjects[1] or subjects[0] & subjects[2] or subjects[1] & subjects[2]
+    )
+    results = benchmark_module["main"]([*argv, "--out", str(tmp_path)])
+    assert len(results["lite"]) == 1 and results["lite"][0]["n_epochs"] == len(test)
+    assert "70/30 subject holdout (1 validation subjects)" in (tmp_path / "results.md").read_text()
 
 
 def test_ablation_is_a_preset_of_the_benchmark(monkeypatch, tmp_path):
@@ -66,7 +79,10 @@ def test_ablation_is_a_preset_of_the_benchmark(monkeypatch, tmp_path):
     ablation["main"](["--folds", "2"])
     (argv,) = calls
     assert argv[argv.index("--dataset") + 1] == "simulated"
-    assert "ssc_no_contrastive" in argv[argv.index("--models") + 1]
+    models = argv[argv.index("--models") + 1].split(",")
+    assert {"paper", "paper_cnn_lstm", "paper_2x_se_resnet", "paper_wce_fl_cl", "lite"} <= set(
+        models
+    )
     assert argv[-2:] == ["--folds", "2"]
 
 
@@ -82,12 +98,17 @@ def _has_yasa():
 def test_speed_script_prints_every_figure(monkeypatch, capsys):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     speed = runpy.run_path(str(BENCHMARKS / "speed.py"))
-    speed["main"](["--nights", "1", "--passes", "1", "--repeats", "1", "--rss-epochs", "300"])
+    argv = ["--nights", "1", "--passes", "1", "--repeats", "1", "--rss-epochs", "300"]
+    speed["main"]([*argv, "--paper-epochs", "64", "--paper-rss-epochs", "64"])
     out = capsys.readouterr().out
-    assert "training (960 epochs, median of 1):" in out and "without augmentation" in out
+    assert "[lite] training (960 epochs, median of 1):" in out and "without augmentation" in out
     assert "bare PyTorch loop" in out and "overhead" in out
-    assert "staging one 8-h night (960 epochs)" in out
-    assert "fitting 300 epochs (one pass): peak RSS" in out
+    assert "[paper] training (64 epochs, median of 1):" in out and "slower than lite" in out
+    assert "[lite] staging one 8-h night (960 epochs)" in out
+    assert "[paper] staging one 8-h night (960 epochs)" in out
+    assert "[lite] fitting 300 epochs (one pass): peak RSS" in out
+    assert "[paper] fitting 64 epochs (one pass): peak RSS" in out
+    assert ("no CUDA GPU visible" in out) != torch.cuda.is_available()
 
 
 @pytest.mark.slow

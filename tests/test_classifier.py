@@ -355,19 +355,22 @@ def test_interrupted_fit_leaves_a_usable_estimator(tiny):
 def test_learns_held_out_subjects(sim_nights):
     """Trained on 4 simulated nights, it stages 2 unseen subjects far above chance (0.2).
 
-    Three seeds: one fit's score spreads by about +-0.06 macro-F1 with the seed on this data.
+    Three seeds: on this data one fit's macro-F1 is 0.68 +- 0.06 over seeds (10 seeds measured:
+    0.59-0.78), so the mean of three is held to 0.6, two standard errors below.
     """
     epochs, y, groups = sim_nights
     train, test = np.flatnonzero(groups < 4), np.flatnonzero(groups >= 4)
     reports = []
     for seed in range(3):
-        clf = SSCSleepClassifier(max_epochs=12, patience=4, random_state=seed, verbose=0)
+        clf = SSCSleepClassifier(
+            preset="lite", max_epochs=12, patience=4, random_state=seed, verbose=0
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("error", RuntimeWarning)
             clf.fit(epochs[train], y[train])
         reports.append(sleep_report(y[test], clf.predict(epochs[test])))
         print(reports[-1])
     macro_f1 = [report.macro_f1 for report in reports]
-    assert np.mean(macro_f1) > 0.65 and min(macro_f1) > 0.55
+    assert np.mean(macro_f1) > 0.6 and min(macro_f1) > 0.5
     assert np.mean([report.n1_f1 for report in reports]) > 0.2
     assert np.mean([report.kappa for report in reports]) > 0.6

@@ -50,7 +50,19 @@ def edf_folder(tmp_path_factory):
 def trained_model(edf_folder):
     model = edf_folder / "model.sscsleep"
     assert (
-        main(["train", "--data", str(edf_folder / "train"), "--max-epochs", "1", "-o", str(model)])
+        main(
+            [
+                "train",
+                "--data",
+                str(edf_folder / "train"),
+                "--preset",
+                "lite",
+                "--max-epochs",
+                "1",
+                "-o",
+                str(model),
+            ]
+        )
         == 0
     )
     return model
@@ -158,7 +170,8 @@ def test_an_interrupted_training_resumes_to_the_same_model(edf_folder, tmp_path,
     from mne_sscsleep import SSCSleepClassifier
     from mne_sscsleep.training import N1Adaptation
 
-    args = ["train", "--data", str(edf_folder / "train"), "--max-epochs", "3", "--seed", "1"]
+    args = ["train", "--data", str(edf_folder / "train"), "--preset", "lite", "--max-epochs", "3"]
+    args += ["--seed", "1"]
     full, resumed = tmp_path / "full.sscsleep", tmp_path / "resumed.sscsleep"
     assert main([*args, "-o", str(full)]) == 0
     with monkeypatch.context() as patch:
@@ -183,9 +196,10 @@ def test_resume_refuses_other_settings_or_no_checkpoint(edf_folder, tmp_path, ca
     output = str(tmp_path / "model.sscsleep")
     assert main(["train", "--simulate", "2", "--hours", "1", "--resume", "-o", output]) == 1
     assert "Nothing to resume" in capsys.readouterr().err
-    base = ["train", "--simulate", "2", "--hours", "1", "--max-epochs", "1", "-o", output]
+    base = ["train", "--simulate", "2", "--hours", "1", "--preset", "lite", "--max-epochs", "1"]
+    base += ["-o", output]
     assert main(base) == 0
-    assert main([*base[:-2], "--seed", "5", "-o", output, "--resume"]) == 1
+    assert main([*base, "--seed", "5", "--resume"]) == 1
     assert "other settings (seed 0 -> 5)" in capsys.readouterr().err
     # Resuming a finished training trains nothing more and writes the same model.
     before = SSCSleepClassifier.load(output)
@@ -194,3 +208,13 @@ def test_resume_refuses_other_settings_or_no_checkpoint(edf_folder, tmp_path, ca
     assert before.history.to_list() == after.history.to_list()
     for key, value in before.module_.state_dict().items():
         assert torch.equal(value, after.module_.state_dict()[key]), key
+
+
+@pytest.mark.slow
+def test_train_the_paper_preset_from_the_command_line(tmp_path, capsys):
+    output = tmp_path / "paper.sscsleep"
+    args = ["train", "--simulate", "2", "--hours", "1.5", "--max-epochs", "1", "-o", str(output)]
+    assert main(args) == 0
+    assert main(["info", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert "preset:         paper" in out and "network:        SSCSleepNet, 4,4" in out

@@ -52,7 +52,7 @@ def test_round_trip_keeps_predictions_labels_and_history(saved, tmp_path):
     payload = _payload(path)
     components = {name: payload["params"][name] for name in model_io.COMPONENT_FIELDS}
     assert components["criterion"] == {"__component__": "AdaptiveLoss"}
-    assert components["optimizer"] == {"__component__": "torch.optim.AdamW"}
+    assert components["module"] is None and payload["params"]["preset"] == "lite"
     assert not any("__import__" in str(value) for value in payload["params"].values())
     assert "compile" not in payload["params"] and "device" not in payload["params"]
 
@@ -71,8 +71,9 @@ def test_model_info_summarises_without_building(saved):
     clf, path, _ = saved
     info = model_info(path)
     assert info["stages"] == clf.stages_ and info["ch_name"] == "EEG Fpz-Cz"
-    assert info["sfreq"] == 100.0 and info["network"] == "SSCSleepNet"
-    assert info["n_parameters"] == sum(p.numel() for p in clf.module_.state_dict().values())
+    assert info["sfreq"] == 100.0 and info["network"] == "SSCSleepNetLite"
+    assert info["preset"] == "lite"
+    assert info["n_parameters"] == sum(p.numel() for p in clf.module_.parameters())
     assert info["n_epochs_trained"] == 2 and info["class_counts"]["N2"] == clf.class_counts_[2]
     best = int(np.argmax(clf.history[:, "valid_macro_f1"]))
     assert info["best_epoch"] == best + 1
@@ -300,6 +301,7 @@ def test_unreadable_files_get_clear_messages(saved, tmp_path):
     "version, package, match",
     [
         (99, "9.0", "mne-sscsleep 9.0 in model format 99.*Upgrade"),
+        (3, "0.1.0.dev0", "model format 3, which this version .* no longer reads.*presets"),
         (2, "0.1.0.dev0", "model format 2, which this version .* no longer reads.*Retrain"),
         (1, "0.1.0.dev0", "model format 1, which this version .* no longer reads.*Retrain"),
     ],
@@ -324,7 +326,8 @@ def test_unstorable_parameters_are_left_out_with_a_warning(sim_nights, tmp_path)
         path = clf.save(tmp_path / "custom.sscsleep")
     assert "optimizer" not in _payload(path)["params"]
     loaded = SSCSleepClassifier.load(path)
-    assert loaded.optimizer is torch.optim.AdamW  # the default, named in the warning's advice
+    assert loaded.optimizer is None  # the preset's (AdamW for lite), as the warning advises
+    assert type(loaded.optimizer_) is torch.optim.AdamW
     data = epochs[keep][:20].get_data()
     np.testing.assert_array_equal(loaded.predict_proba(data), clf.predict_proba(data))
 

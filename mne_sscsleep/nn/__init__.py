@@ -1,24 +1,38 @@
-"""The network, its loss and its augmentation: plain ``torch.nn`` modules.
+"""The networks, their loss and augmentation: plain ``torch.nn`` modules.
 
 Nothing here imports the input boundary, scikit-learn or skorch: these modules take tensors and
-give tensors, so they can be used in any PyTorch training loop.
+give tensors, so they can be used in any PyTorch training loop. :class:`SSCSleepNet` is the
+paper's network (``preset='paper'``), :class:`SSCSleepNetLite` this package's fast CPU design
+(``preset='lite'``).
 """
 
 from ._augment import Augmentation
-from ._branches import CNNLSTMBranch, SEResidualBlock, SEResNetBranch, SqueezeExcitation
+from ._blocks import (
+    ChannelLayerNorm,
+    SEResidualBlock,
+    SqueezeExcitation,
+    multiply_adds,
+    stage_softmax,
+)
+from ._lite import CNNLSTMBranchLite, SEResNetBranchLite, SSCSleepNetLite
 from ._loss import AdaptiveLoss, class_weights_from_counts, contrastive_loss, focal_cross_entropy
-from ._network import SSCSleepNet, stage_softmax
+from ._paper import CNNLSTMBranch, SEResNetBranch, SSCSleepNet
 
 __all__ = [
     "AdaptiveLoss",
     "Augmentation",
     "CNNLSTMBranch",
+    "CNNLSTMBranchLite",
+    "ChannelLayerNorm",
     "SEResNetBranch",
+    "SEResNetBranchLite",
     "SEResidualBlock",
     "SSCSleepNet",
+    "SSCSleepNetLite",
     "SqueezeExcitation",
     "class_weights_from_counts",
     "contrastive_loss",
     "focal_cross_entropy",
+    "multiply_adds",
     "stage_softmax",
 ]

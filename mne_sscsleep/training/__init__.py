@@ -1,20 +1,26 @@
-"""The skorch side of training: pair sampling, data loaders and callbacks.
+"""The skorch side of training: pair sampling, data loaders, callbacks and presets.
 
 Nothing here imports the input boundary: the loaders take the skorch ``Dataset`` the classifier
 builds, the callbacks read the net's history and outputs.
 """
 
-from ._callbacks import EarlyStopping, N1Adaptation
+from ._callbacks import EarlyStopping, LossSchedule, LRPlateau, N1Adaptation
 from ._loaders import EpochLoader, PairLoader, resolve_dataset
+from ._presets import PRESETS, Preset, get_preset
 from ._sampling import PairBatchSampler, SequentialBatchSampler, sample_pairs
 
 __all__ = [
     "EarlyStopping",
     "EpochLoader",
+    "LRPlateau",
+    "LossSchedule",
     "N1Adaptation",
     "PairBatchSampler",
+    "PRESETS",
     "PairLoader",
+    "Preset",
     "SequentialBatchSampler",
+    "get_preset",
     "resolve_dataset",
     "sample_pairs",
 ]

@@ -7,6 +7,7 @@ checkpoint (skorch's ``Checkpoint`` + ``LoadInitState``) continues exactly where
 from __future__ import annotations
 
 import numpy as np
+import torch
 from skorch.callbacks import Callback
 from skorch.callbacks import EarlyStopping as _SkorchEarlyStopping
 
@@ -185,3 +186,240 @@ class EarlyStopping(_SkorchEarlyStopping):
     def stopped(self):
         """Whether the replayed or recorded misses already reached ``patience``."""
         return self.misses_ >= self.patience
+
+
+def _step(value, direction, step, low, high):
+    # Rounded to the step's grid, so that 0.25 + 0.05 - 0.05 is 0.25 again.
+    return float(np.clip(round((value + direction * step) / step) * step, low, high))
+
+
+class LossSchedule(Callback):
+    """The paper's step rules for the loss's ``alpha``, ``gamma`` and ``lam`` after each pass.
+
+    After training epoch :math:`t` (Lin et al., 2025, Section II-D):
+
+    - an accuracy :math:`a_t` is compared with a reference :math:`r_t` (``reference`` at the
+      start, then the previous epoch's accuracy): if :math:`a_t > r_t`, :math:`\\alpha` grows by
+      ``alpha_step`` and :math:`\\gamma` by ``gamma_step``, otherwise both shrink by a step,
+      within ``alpha_range`` and ``gamma_range``;
+    - :math:`\\lambda` grows by ``lam_step`` when the epoch's mean weighted cross-entropy exceeds
+      its mean focal loss, and shrinks otherwise (the paper states the first half; the second
+      follows by symmetry), within ``lam_range``.
+
+    The starting values are the criterion's ``lam``, ``alpha`` and ``gamma``. The values used
+    in each epoch are recorded in the history (``alpha``, ``gamma``, ``lam``) with the quantities
+    that drove them (``schedule_acc``, ``loss_wce``, ``loss_fl``, ``loss_cl``), and they are
+    recomputed from those records at the start of every epoch, so a resumed training continues
+    the same trajectory.
+
+    Parameters
+    ----------
+    focus : ``'all'`` | ``'n1'``
+        The accuracy that drives :math:`\\alpha` and :math:`\\gamma`: over all stages, or the
+        share of N1 epochs staged N1 (the paper's N1-optimised run of Table VII).
+    on : ``'valid'`` | ``'train'``
+        Where the accuracy is measured: the validation split (the training batches when there
+        is none) or the training batches.
+    reference : float
+        Reference accuracy of the first epoch (the paper: 0.7).
+    alpha_range, gamma_range, lam_range : tuple of float
+        Bounds (the paper: 0.1-1.0, 0-5, 0.01-0.99).
+    alpha_step, gamma_step, lam_step : float
+        Steps (the paper: 0.05, 1, 0.05); 0 keeps the quantity fixed.
+
+    Examples
+    --------
+    The paper's N1-optimised run, through the classifier's prefixed parameters:
+
+    >>> from mne_sscsleep import SSCSleepClassifier
+    >>> clf = SSCSleepClassifier(preset="paper", callbacks__loss_schedule__focus="n1")
+    """
+
+    def __init__(
+        self,
+        focus="all",
+        on="valid",
+        reference=0.7,
+        alpha_range=(0.1, 1.0),
+        gamma_range=(0.0, 5.0),
+        lam_range=(0.01, 0.99),
+        alpha_step=0.05,
+        gamma_step=1.0,
+        lam_step=0.05,
+    ):
+        self.focus = focus
+        self.on = on
+        self.reference = reference
+        self.alpha_range = alpha_range
+        self.alpha_step = alpha_step
+        self.gamma_range = gamma_range
+        self.gamma_step = gamma_step
+        self.lam_range = lam_range
+        self.lam_step = lam_step
+
+    def initialize(self):
+        if self.focus not in ("all", "n1"):
+            raise ValueError(f"LossSchedule's focus must be 'all' or 'n1', got {self.focus!r}.")
+        if self.on not in ("valid", "train"):
+            raise ValueError(f"LossSchedule's on must be 'valid' or 'train', got {self.on!r}.")
+        for name in ("alpha", "gamma", "lam"):
+            low, high = getattr(self, f"{name}_range")
+            if not low <= high or getattr(self, f"{name}_step") < 0:
+                raise ValueError(
+                    f"LossSchedule needs {name}_range low <= high and {name}_step >= 0, got "
+                    f"{(low, high)} and {getattr(self, f'{name}_step')}."
+                )
+        self._reset()
+        return self
+
+    def _reset(self):
+        # Per kind of batch (training or not): correct, counted; and the training loss terms.
+        self.hits_ = {True: np.zeros(2), False: np.zeros(2)}
+        self.terms_ = np.zeros(4)  # wce, fl, cl sums and the number of batches
+
+    def values_after(self, initial, records):
+        """``alpha``, ``gamma`` and ``lam`` after a sequence of recorded epochs.
+
+        Parameters
+        ----------
+        initial : dict
+            Starting ``alpha``, ``gamma`` and ``lam``.
+        records : sequence of dict
+            History rows with ``schedule_acc``, ``loss_wce`` and ``loss_fl``.
+
+        Returns
+        -------
+        values : dict
+            The ``alpha``, ``gamma`` and ``lam`` of the next epoch.
+        """
+        values, reference = dict(initial), self.reference
+        for row in records:
+            accuracy, wce, fl = (row.get(key) for key in ("schedule_acc", "loss_wce", "loss_fl"))
+            if accuracy is not None and np.isfinite(accuracy):
+                direction = 1 if accuracy > reference else -1
+                values["alpha"] = _step(
+                    values["alpha"], direction, self.alpha_step, *self.alpha_range
+                )
+                values["gamma"] = _step(
+                    values["gamma"], direction, self.gamma_step, *self.gamma_range
+                )
+                reference = accuracy
+            if wce is not None and fl is not None and np.isfinite(wce) and np.isfinite(fl):
+                values["lam"] = _step(
+                    values["lam"], 1 if wce > fl else -1, self.lam_step, *self.lam_range
+                )
+        return values
+
+    def on_epoch_begin(self, net, **kwargs):
+        criterion = net.criterion_
+        initial = getattr(criterion, "initial_", None)
+        if initial is None:
+            raise TypeError(
+                f"LossSchedule adapts AdaptiveLoss's lam, alpha and gamma; the criterion is a "
+                f"{type(criterion).__name__}. Pass callbacks__loss_schedule=None to remove it."
+            )
+        values = self.values_after(initial, net.history[:-1])
+        for name, value in values.items():
+            setattr(criterion, name, value)
+            net.history.record(name, value)
+        self._reset()
+
+    def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
+        if y_pred is None:
+            return
+        target = batch[1]
+        logits = y_pred[0] if isinstance(y_pred, (tuple, list)) else y_pred
+        predicted = logits.argmax(dim=1).to(target.device)
+        if self.focus == "n1":
+            chosen = target == N1
+            hits, seen = (predicted[chosen] == N1).sum(), chosen.sum()
+        else:
+            hits, seen = (predicted == target).sum(), len(target)
+        self.hits_[bool(training)] += (float(hits), float(seen))
+        terms = getattr(net.criterion_, "terms_", None)
+        if training and terms:
+            self.terms_ += (float(terms["wce"]), float(terms["fl"]), float(terms["cl"]), 1.0)
+
+    def on_epoch_end(self, net, **kwargs):
+        training = self.on == "train" or not self.hits_[False][1]
+        hits, seen = self.hits_[training]
+        net.history.record("schedule_acc", hits / seen if seen else np.nan)
+        wce, fl, cl, batches = self.terms_
+        for name, total in (("loss_wce", wce), ("loss_fl", fl), ("loss_cl", cl)):
+            net.history.record(name, total / batches if batches else np.nan)
+
+
+class LRPlateau(Callback):
+    """``torch.optim.lr_scheduler.ReduceLROnPlateau`` driven by the history (resumable).
+
+    At the end of each epoch the monitored scores recorded so far are replayed through a fresh
+    :class:`torch.optim.lr_scheduler.ReduceLROnPlateau` (torch's own rule), and the learning
+    rate it arrives at is set on the optimiser and recorded as ``lr``: the decision depends on
+    the history alone, so a training resumed from a checkpoint lowers the rate when the
+    uninterrupted one would.
+
+    Parameters
+    ----------
+    monitor : str
+        History key (``'valid_loss'``; ``'train_loss'`` is used when the history has no
+        validation).
+    factor, patience, threshold, min_lr : float
+        As in :class:`torch.optim.lr_scheduler.ReduceLROnPlateau`.
+
+    Examples
+    --------
+    >>> scheduler = LRPlateau(monitor="valid_loss", factor=0.5, patience=2)
+    """
+
+    def __init__(self, monitor="valid_loss", factor=0.5, patience=2, threshold=1e-4, min_lr=1e-6):
+        self.monitor = monitor
+        self.factor = factor
+        self.patience = patience
+        self.threshold = threshold
+        self.min_lr = min_lr
+
+    def initialize(self):
+        self.initial_lrs_ = None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        # The rate the optimiser was built with (not its current one: a checkpoint restores a
+        # reduced rate), from which the replay starts.
+        initial = net.get_params_for("optimizer").get("lr", net.lr)
+        self.initial_lrs_ = [initial] * len(net.optimizer_.param_groups)
+
+    def lr_after(self, scores, initial_lr):
+        """The learning rate after a sequence of monitored scores.
+
+        Parameters
+        ----------
+        scores : sequence of float
+            The monitored value of each epoch so far.
+        initial_lr : float
+            The rate before any reduction.
+
+        Returns
+        -------
+        lr : float
+            The rate torch's ``ReduceLROnPlateau`` arrives at.
+        """
+        dummy = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=initial_lr)
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            dummy,
+            mode="min",
+            factor=self.factor,
+            patience=self.patience,
+            threshold=self.threshold,
+            min_lr=self.min_lr,
+        )
+        for score in scores:
+            if score is not None and np.isfinite(score):
+                scheduler.step(score)
+        return float(dummy.param_groups[0]["lr"])
+
+    def on_epoch_end(self, net, **kwargs):
+        monitor = self.monitor if self.monitor in net.history[-1] else "train_loss"
+        scores = [row.get(monitor) for row in net.history]
+        for group, initial in zip(net.optimizer_.param_groups, self.initial_lrs_):
+            group["lr"] = self.lr_after(scores, initial)
+        net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
