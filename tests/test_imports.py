@@ -53,9 +53,7 @@ def _reachable(start):
 
 
 def test_the_graph_was_read():
-    assert {"mne_sscsleep._classifier", "mne_sscsleep.nn._paper", "mne_sscsleep.io"} <= set(
-        GRAPH
-    )
+    assert {"mne_sscsleep._classifier", "mne_sscsleep.nn._paper", "mne_sscsleep.io"} <= set(GRAPH)
     assert "mne_sscsleep._epochs" in GRAPH["mne_sscsleep._classifier"]
 
 
