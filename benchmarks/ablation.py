@@ -10,7 +10,7 @@ Simulated data: the numbers say how the parts compare, not how the model does on
 
 Usage::
 
-    python benchmarks/ablation.py                      # 6 nights x 3 h, 3 folds, ~1 h on 2 cores
+    python benchmarks/ablation.py                  # 6 nights x 4 h, 3 folds, ~1.5 h on 2 cores
     python benchmarks/ablation.py --paper-width 1 --hours 8 --device cuda
 """
 
@@ -30,11 +30,11 @@ def main(argv=None):
         "--subjects",
         "6",
         "--hours",
-        "3",
+        "4",
         "--folds",
         "3",
         "--max-epochs",
-        "10",
+        "20",
         "--paper-width",
         "0.25",
         "--models",

@@ -34,7 +34,7 @@ print(f"{len(y)} epochs from {len(set(groups))} subjects")
 X = epochs.get_data().astype(np.float32)
 pipe = make_pipeline(
     FilterEstimator(epochs.info, l_freq=0.3, h_freq=35.0),
-    SSCSleepClassifier(max_epochs=6, random_state=0, verbose=0),
+    SSCSleepClassifier(preset="lite", max_epochs=6, random_state=0, verbose=0),
 )
 
 # %%

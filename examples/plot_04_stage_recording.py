@@ -26,7 +26,7 @@ from mne_sscsleep.viz import plot_hypnogram
 # One file holds the weights, the labels, the sampling rate, the channel and the training
 # history. It loads with ``torch.load(weights_only=True)``: opening it runs no code.
 epochs, y, _ = simulate_sleep_epochs(3, hours=3.0, random_state=3, verbose="error")
-clf = SSCSleepClassifier(max_epochs=6, random_state=0, verbose=0).fit(epochs, y)
+clf = SSCSleepClassifier(preset="lite", max_epochs=6, random_state=0, verbose=0).fit(epochs, y)
 folder = Path(tempfile.mkdtemp())
 model_file = clf.save(folder / "model.sscsleep")
 print(f"saved {model_file.name}: {model_file.stat().st_size / 1e6:.1f} MB")
@@ -79,4 +79,32 @@ print((folder / "night.tsv").read_text().splitlines()[:3])
 # Against the reference scoring
 # -----------------------------
 plot_hypnogram(hypnogram, true_stages=reference.description)
+plt.show()
+
+# %%
+# Sleep statistics, and the model against the scorer over nights
+# ---------------------------------------------------------------
+# The night's AASM statistics (minutes unless marked %): time in bed, sleep period, total sleep
+# time, efficiency, latencies, wake after sleep onset, minutes and shares of each stage.
+import pandas as pd  # noqa: E402
+
+from mne_sscsleep.metrics import compare_sleep_statistics, sleep_statistics  # noqa: E402
+from mne_sscsleep.viz import plot_bland_altman  # noqa: E402
+
+print(pd.Series(hypnogram.sleep_statistics()).round(1))
+
+# %%
+# Over several nights, the paper's Table VIII compares the statistics of the expert's and the
+# model's hypnograms (mean and standard deviation over recordings, and the bias with its 95 %
+# limits of agreement), and its Fig. 6 shows them as Bland-Altman plots.
+nights = [simulate_sleep_raw(hours=3.0, random_state=20 + k, verbose="error") for k in range(6)]
+truth = [night.annotations.description for night in nights]
+staged = [stage(clf, night) for night in nights]
+table = compare_sleep_statistics(truth, staged)
+print(table.loc[["TST", "SE (%)", "WASO", "N1", "REM latency"]].round(1))
+plot_bland_altman(
+    [sleep_statistics(night)["TST"] for night in truth],
+    [night.sleep_statistics()["TST"] for night in staged],
+    name="total sleep time",
+)
 plt.show()

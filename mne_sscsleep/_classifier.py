@@ -113,8 +113,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
         Channel to use when the input has several (None: the only one, or the only EEG one).
     resample : bool
         Resample ``mne.Epochs`` at another rate to ``sfreq`` instead of raising an error.
-    patience : int | None
+    patience : ``'auto'`` | int | None
         Early-stopping patience in epochs (on validation macro-F1); None disables it.
+        ``'auto'``: the preset's, 10 for ``'paper'`` (its loss schedule starts slowly: the
+        network often predicts one stage for the first few epochs) and 5 for ``'lite'``.
     amp : None | ``'bf16'``
         Mixed precision: ``'bf16'`` runs the network under :func:`torch.autocast` in bfloat16
         (the loss stays in float32; no gradient scaling is needed). Meant for CUDA GPUs with
@@ -184,7 +186,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         sfreq=DEFAULT_SFREQ,
         picks=None,
         resample=False,
-        patience=5,
+        patience="auto",
         amp=None,
         random_state=None,
         device="cpu",
@@ -230,14 +232,15 @@ class SSCSleepClassifier(NeuralNetClassifier):
             for name, key in (("acc", "accuracy"), ("macro_f1", "macro_f1"), ("n1_f1", "n1_f1"))
         ]
         extra += [(name, make()) for name, make in self._preset().callbacks.items()]
-        if self.patience and self.train_split is not None:
+        patience = self._patience()
+        if patience and self.train_split is not None:
             extra.append(
                 (
                     "early_stopping",
                     EarlyStopping(
                         monitor="valid_macro_f1",
                         lower_is_better=False,
-                        patience=self.patience,
+                        patience=patience,
                         load_best=True,
                     ),
                 )
@@ -356,7 +359,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
         # Mixed precision: the network in bfloat16 (no gradient scaling needed), the loss in
         # float32 (AdaptiveLoss casts the logits).
         with torch.autocast(device_type=torch.device(self.device).type, dtype=torch.bfloat16):
-            return super().infer(x, **fit_params)
+            outputs = super().infer(x, **fit_params)
+        if isinstance(outputs, tuple):
+            return tuple(output.float() for output in outputs)
+        return outputs.float()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)
@@ -579,6 +585,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
         if self.amp not in (None, "bf16"):
             raise ValueError(f"amp must be None or 'bf16', got {self.amp!r}.")
         return get_preset(self.preset)
+
+    def _patience(self):
+        return self._preset().patience if self.patience == "auto" else self.patience
 
     def _input_options(self):
         return dict(sfreq=self.sfreq, picks=self.picks, resample=self.resample)

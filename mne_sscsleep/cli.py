@@ -176,7 +176,7 @@ def _train(args):
     )
     if args.resume:
         stopper = EarlyStopping(
-            monitor="valid_macro_f1", lower_is_better=False, patience=clf.patience
+            monitor="valid_macro_f1", lower_is_better=False, patience=clf._patience()
         )
         if stopper.replay(done).stopped:  # it had stopped early: nothing left to train
             clf.set_params(max_epochs=0)

@@ -6,10 +6,14 @@ from sklearn.model_selection import cross_val_score, cross_validate
 
 from mne_sscsleep.metrics import (
     SCORERS,
+    SLEEP_STATISTICS,
+    compare_sleep_statistics,
     macro_f1_score,
+    macro_gmean_score,
     n1_f1_score,
     n1_f1_scorer,
     sleep_report,
+    sleep_statistics,
 )
 
 
@@ -64,3 +68,64 @@ def test_scorers_in_cross_validation(rng):
         DummyClassifier(strategy="most_frequent"), X, y, cv=2, scoring=SCORERS
     )
     assert {"test_macro_f1", "test_n1_f1", "test_accuracy"} <= set(results)
+
+
+def test_gmean_is_the_root_of_specificity_times_recall(rng):
+    y_true = rng.integers(0, 5, 400)
+    y_pred = np.where(rng.random(400) < 0.6, y_true, rng.integers(0, 5, 400))
+    report = sleep_report(y_true, y_pred)
+    for stage in range(5):
+        positive, predicted = y_true == stage, y_pred == stage
+        recall = np.mean(predicted[positive])
+        specificity = np.mean(~predicted[~positive])
+        assert report.gmean[stage] == pytest.approx(np.sqrt(recall * specificity))
+        assert report.specificity[stage] == pytest.approx(specificity)
+    assert report.macro_gmean == pytest.approx(report.gmean.mean())
+    assert macro_gmean_score(y_true, y_pred) == report.macro_gmean
+    assert "G-mean" in str(report) and report.to_dict()["gmean_N1"] == report.gmean[1]
+    # Only stages present in either scoring count (as for macro-F1).
+    assert macro_gmean_score(["W", "N2"], ["W", "N2"]) == 1.0
+    results = cross_validate(
+        DummyClassifier(strategy="most_frequent"), y_true[:, None], y_true, cv=2, scoring=SCORERS
+    )
+    assert np.allclose(results["test_macro_gmean"], 0.0)  # one stage predicted: recall 0 else
+
+
+def test_sleep_statistics_follow_the_aasm_definitions():
+    # 10 min wake, N1, N2 (sleep onset at 10 min), 2 min wake, N3, R at 16 min, wake at the end.
+    night = ["W"] * 20 + ["N1"] * 2 + ["N2"] * 4 + ["W"] * 4 + ["N3"] * 2 + ["R"] * 2 + ["W"] * 6
+    stats = sleep_statistics(night)
+    assert stats["TIB"] == 20.0 and stats["SOL"] == 10.0
+    assert stats["SPT"] == 7.0  # from the first to the last sleep epoch (epochs 20-33)
+    assert stats["TST"] == 5.0 and stats["WASO"] == 2.0 and stats["total wake"] == 15.0
+    assert stats["SE (%)"] == 25.0
+    assert stats["REM latency"] == 6.0  # from sleep onset (epoch 20) to the first R (epoch 32)
+    assert (stats["N1"], stats["N2"], stats["N3"], stats["R"]) == (1.0, 2.0, 1.0, 1.0)
+    assert stats["N2 (%)"] == pytest.approx(100 * 2 / 5)
+    assert list(stats) == list(SLEEP_STATISTICS)
+    unscored = sleep_statistics(["W", "?", "N2", "N2"])
+    assert unscored["unscored"] == 0.5 and unscored["TIB"] == 2.0 and unscored["TST"] == 1.0
+    no_sleep = sleep_statistics(["W"] * 4)
+    assert no_sleep["TST"] == 0 and np.isnan(no_sleep["SOL"]) and np.isnan(no_sleep["REM latency"])
+    with pytest.raises(ValueError, match="zero epochs"):
+        sleep_statistics([])
+
+
+def test_manual_versus_automatic_table():
+    reference = [["W", "N2", "N2", "R"], ["W", "W", "N2", "N3"], ["N1", "N2", "N2", "N2"]]
+    predicted = [["W", "N2", "N1", "R"], ["W", "N2", "N2", "N3"], ["N1", "N2", "N2", "N2"]]
+    table = compare_sleep_statistics(reference, predicted)
+    difference = np.array(
+        [
+            sleep_statistics(p)["TST"] - sleep_statistics(r)["TST"]
+            for r, p in zip(reference, predicted)
+        ]
+    )
+    assert table.loc["TST", "bias"] == pytest.approx(difference.mean())
+    assert table.loc["TST", "loa_high"] == pytest.approx(
+        difference.mean() + 1.96 * difference.std(ddof=1)
+    )
+    assert table.loc["TST", "reference_mean"] == pytest.approx(np.mean([1.5, 1.0, 2.0]))
+    assert table.loc["REM latency", "n"] == 1  # defined only where both have R
+    with pytest.raises(ValueError, match="one of each per recording"):
+        compare_sleep_statistics(reference, predicted[:2])

@@ -115,3 +115,23 @@ def test_unscored_epochs_leave_a_gap_and_are_hatched(hypnogram):
     line = top.get_lines()[-1]
     assert np.isnan(line.get_ydata()[15:18]).all()  # no stage drawn where none was scored
     plt.close(fig)
+
+
+def test_bland_altman_draws_the_bias_and_limits():
+    from mne_sscsleep.viz import plot_bland_altman
+
+    reference = np.array([400.0, 380.0, 420.0, 390.0, np.nan])
+    predicted = np.array([410.0, 370.0, 435.0, 395.0, 300.0])
+    fig = plot_bland_altman(reference, predicted, name="TST")
+    (ax,) = fig.axes
+    difference = predicted[:4] - reference[:4]
+    bias, spread = difference.mean(), difference.std(ddof=1)
+    levels = sorted(line.get_ydata()[0] for line in ax.get_lines())
+    np.testing.assert_allclose(levels, [bias - 1.96 * spread, bias, bias + 1.96 * spread])
+    offsets = ax.collections[0].get_offsets()
+    assert len(offsets) == 4  # the recording with a NaN is left out
+    np.testing.assert_allclose(offsets[:, 1], difference)
+    assert ax.get_title() == "Bland-Altman: TST"
+    with pytest.raises(ValueError, match="at least two recordings"):
+        plot_bland_altman([1.0], [2.0])
+    plt.close(fig)

@@ -213,10 +213,14 @@ class AdaptiveLoss(nn.Module):
         :math:`\\beta`, weight of the contrastive term (the paper adds it as it is: 1; 0
         switches it off).
     margin : float
-        Margin :math:`\\mu` of the contrastive term (the paper's value is not given).
+        Margin :math:`\\mu` of the contrastive term (the paper's value is not given; 1 is half
+        the largest distance between normalised embeddings).
     contrastive_normalize : bool
-        Compare L2-normalised embeddings (False: the paper's Euclidean distance of the raw
-        embeddings).
+        Measure the Euclidean distance between L2-normalised embeddings (default). On raw
+        embeddings (False, the paper's words read literally) a fixed margin has no scale: the
+        pull of same-stage pairs shrinks every embedding below the margin, the distance the
+        head reads vanishes, and training collapsed to one stage in our runs (see the user
+        guide).
 
     Attributes
     ----------
@@ -250,7 +254,7 @@ class AdaptiveLoss(nn.Module):
         focal_class_weight=False,
         contrastive_weight=1.0,
         margin=1.0,
-        contrastive_normalize=False,
+        contrastive_normalize=True,
     ):
         super().__init__()
         if not 0.0 <= lam <= 1.0:

@@ -189,8 +189,11 @@ class EarlyStopping(_SkorchEarlyStopping):
 
 
 def _step(value, direction, step, low, high):
-    # Rounded to the step's grid, so that 0.25 + 0.05 - 0.05 is 0.25 again.
-    return float(np.clip(round((value + direction * step) / step) * step, low, high))
+    if not step:
+        return value
+    # Rounded to the step's grid (and to 10 decimals), so that 0.25 + 0.05 is 0.3 exactly.
+    moved = round(round((value + direction * step) / step) * step, 10)
+    return float(np.clip(moved, low, high))
 
 
 class LossSchedule(Callback):
@@ -202,9 +205,15 @@ class LossSchedule(Callback):
       start, then the previous epoch's accuracy): if :math:`a_t > r_t`, :math:`\\alpha` grows by
       ``alpha_step`` and :math:`\\gamma` by ``gamma_step``, otherwise both shrink by a step,
       within ``alpha_range`` and ``gamma_range``;
-    - :math:`\\lambda` grows by ``lam_step`` when the epoch's mean weighted cross-entropy exceeds
-      its mean focal loss, and shrinks otherwise (the paper states the first half; the second
-      follows by symmetry), within ``lam_range``.
+    - :math:`\\lambda` grows by ``lam_step`` when the weighted cross-entropy exceeds the focal
+      loss, and shrinks otherwise (the paper states the first half; the second follows by
+      symmetry), within ``lam_range``. *Which* quantities are compared is ``lam_rule``: the
+      paper's words read literally (``'raw'``: the two losses) make the rule one-sided, since
+      the focal loss :math:`\\alpha (1 - p)^\\gamma \\mathrm{CE}` is below the cross-entropy
+      whenever :math:`\\alpha \\le 1`, so :math:`\\lambda` climbs to its maximum in every
+      training; ``'balance'`` (default) compares their contributions
+      :math:`(1 - \\lambda)\\,\\mathrm{WCE}` and :math:`\\lambda\\,\\mathrm{FL}`, which moves
+      :math:`\\lambda` towards the balance of the two terms, the evident purpose of the rule.
 
     The starting values are the criterion's ``lam``, ``alpha`` and ``gamma``. The values used
     in each epoch are recorded in the history (``alpha``, ``gamma``, ``lam``) with the quantities
@@ -226,6 +235,8 @@ class LossSchedule(Callback):
         Bounds (the paper: 0.1-1.0, 0-5, 0.01-0.99).
     alpha_step, gamma_step, lam_step : float
         Steps (the paper: 0.05, 1, 0.05); 0 keeps the quantity fixed.
+    lam_rule : ``'balance'`` | ``'raw'``
+        What the :math:`\\lambda` rule compares (see above).
 
     Examples
     --------
@@ -246,6 +257,7 @@ class LossSchedule(Callback):
         alpha_step=0.05,
         gamma_step=1.0,
         lam_step=0.05,
+        lam_rule="balance",
     ):
         self.focus = focus
         self.on = on
@@ -256,12 +268,17 @@ class LossSchedule(Callback):
         self.gamma_step = gamma_step
         self.lam_range = lam_range
         self.lam_step = lam_step
+        self.lam_rule = lam_rule
 
     def initialize(self):
         if self.focus not in ("all", "n1"):
             raise ValueError(f"LossSchedule's focus must be 'all' or 'n1', got {self.focus!r}.")
         if self.on not in ("valid", "train"):
             raise ValueError(f"LossSchedule's on must be 'valid' or 'train', got {self.on!r}.")
+        if self.lam_rule not in ("balance", "raw"):
+            raise ValueError(
+                f"LossSchedule's lam_rule must be 'balance' or 'raw', got {self.lam_rule!r}."
+            )
         for name in ("alpha", "gamma", "lam"):
             low, high = getattr(self, f"{name}_range")
             if not low <= high or getattr(self, f"{name}_step") < 0:
@@ -305,6 +322,8 @@ class LossSchedule(Callback):
                 )
                 reference = accuracy
             if wce is not None and fl is not None and np.isfinite(wce) and np.isfinite(fl):
+                if self.lam_rule == "balance":
+                    wce, fl = (1.0 - values["lam"]) * wce, values["lam"] * fl
                 values["lam"] = _step(
                     values["lam"], 1 if wce > fl else -1, self.lam_step, *self.lam_range
                 )

@@ -34,6 +34,8 @@ class Preset:
         The learning rate.
     augmentation : type | None
         The ``augmentation`` module class.
+    patience : int
+        Early-stopping patience in epochs.
     callbacks : dict
         Named callback factories added to the classifier's defaults (None: absent).
 
@@ -49,6 +51,7 @@ class Preset:
     optimizer: type = torch.optim.Adam
     lr: float = 1e-3
     augmentation: type | None = None
+    patience: int = 5
     callbacks: dict = field(default_factory=dict)
 
 
@@ -62,6 +65,7 @@ PRESETS = {
         optimizer=torch.optim.Adam,
         lr=1e-3,
         augmentation=None,
+        patience=10,
         callbacks={
             "loss_schedule": LossSchedule,
             "n1_adaptation": lambda: N1Adaptation(gain=0.0),
