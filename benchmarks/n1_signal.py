@@ -30,6 +30,7 @@ from mne_sscsleep.metrics import sleep_report
 
 def run(on, data, y, train, test, seed, max_epochs):
     clf = SSCSleepClassifier(
+        preset="lite",  # the N1 adaptation is the lite preset's
         max_epochs=max_epochs,
         patience=4,
         random_state=seed,

@@ -11,7 +11,8 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from skorch.callbacks import Callback, Checkpoint, LoadInitState
 from skorch.history import History
 
-from mne_sscsleep import AdaptiveLoss, SSCSleepClassifier
+from mne_sscsleep import AdaptiveLoss, SSCSleepClassifier, model_info, stage
+from mne_sscsleep.datasets import simulate_sleep_raw
 from mne_sscsleep.metrics import macro_f1_scorer
 from mne_sscsleep.nn import Augmentation, SSCSleepNet, SSCSleepNetLite
 from mne_sscsleep.training import LossSchedule, LRPlateau
@@ -136,6 +137,10 @@ def test_the_paper_preset_trains_saves_and_loads(night, tmp_path):
     loaded = SSCSleepClassifier.load(path)
     assert loaded.preset == "paper" and type(loaded.module_) is SSCSleepNet
     np.testing.assert_array_equal(loaded.predict_proba(data[:30]), clf.predict_proba(data[:30]))
+    assert model_info(path)["preset"] == "paper" and model_info(path)["network"] == "SSCSleepNet"
+    raw = simulate_sleep_raw(hours=0.5, random_state=3, verbose="error")
+    hypnogram = stage(path, raw)
+    assert len(hypnogram) == 60 and np.isfinite(hypnogram.proba).all()
 
 
 class _Crash(Callback):
