@@ -113,9 +113,12 @@ def night(sim_nights):
     return epochs[keep].get_data().astype(np.float32), y[keep], groups[keep]
 
 
-def test_the_paper_preset_trains_saves_and_loads(night, tmp_path):
-    data, y, _ = night
-    clf = SSCSleepClassifier(**SMALL_PAPER, max_epochs=3).fit(data, y)
+def test_the_paper_preset_trains_saves_and_loads(sim_nights, tmp_path):
+    epochs, y, groups = sim_nights
+    keep = np.flatnonzero(groups < 2)
+    epochs, y = epochs[keep], y[keep]
+    data = epochs.get_data().astype(np.float32)
+    clf = SSCSleepClassifier(**SMALL_PAPER, max_epochs=3).fit(epochs, None)  # mne.Epochs
     history = clf.history
     for column in (
         "alpha",
@@ -137,6 +140,8 @@ def test_the_paper_preset_trains_saves_and_loads(night, tmp_path):
     loaded = SSCSleepClassifier.load(path)
     assert loaded.preset == "paper" and type(loaded.module_) is SSCSleepNet
     np.testing.assert_array_equal(loaded.predict_proba(data[:30]), clf.predict_proba(data[:30]))
+    np.testing.assert_array_equal(loaded.predict(epochs[:30]), clf.predict(epochs[:30]))
+    assert list(clf.classes_) == list(epochs.event_id)  # labels read from the events
     assert model_info(path)["preset"] == "paper" and model_info(path)["network"] == "SSCSleepNet"
     raw = simulate_sleep_raw(hours=0.5, random_state=3, verbose="error")
     hypnogram = stage(path, raw)
