@@ -265,6 +265,7 @@ class SSCSleepNetLite(nn.Module):
             else None
         )
         n_fused = embedding_dim * (2 if branches == "both" else 1) + int(self.amplitude_feature)
+        self.n_features = n_fused
         self.head = nn.Sequential(
             nn.ReLU(),
             nn.Dropout(dropout),
@@ -290,6 +291,27 @@ class SSCSleepNetLite(nn.Module):
         z_lstm : Tensor, shape (B, D) or (B, 0)
             CNN-LSTM embedding (empty when that branch is switched off).
         """
+        fused, z_se, z_lstm = self.forward_features(x)
+        return self.head(fused), z_se, z_lstm
+
+    def forward_features(self, x):
+        """The fused features the head reads, and the branch embeddings.
+
+        A context model (:class:`~mne_sscsleep.nn.ContextNet`) reads the fused features of
+        neighbouring epochs.
+
+        Parameters
+        ----------
+        x : Tensor, shape (B, 1, T)
+            EEG epochs in the input's unit.
+
+        Returns
+        -------
+        fused : Tensor, shape (B, n_features)
+            Branch embeddings and the amplitude feature, concatenated.
+        z_se, z_lstm : Tensor, shape (B, D) or (B, 0)
+            The branch embeddings, as :meth:`forward` returns them.
+        """
         if x.ndim != 3 or x.shape[1] != 1 or x.shape[2] != self.n_times:
             raise ValueError(
                 f"{type(self).__name__} expects input of shape (batch, 1, {self.n_times}), got "
@@ -309,4 +331,4 @@ class SSCSleepNetLite(nn.Module):
         absent = x.new_zeros(len(x), 0)
         z_se = absent if z_se is None else z_se
         z_lstm = absent if z_lstm is None else z_lstm
-        return self.head(torch.cat(features, dim=1)), z_se, z_lstm
+        return torch.cat(features, dim=1), z_se, z_lstm

@@ -350,6 +350,7 @@ class SSCSleepNet(nn.Module):
         else:
             n_fused = {"distance": 1, "distance+embeddings": 3, "euclidean": 0}[fusion]
             n_fused = n_fused * embedding_dim or 1
+        self.n_features = n_fused
         layers, width = [], n_fused
         for hidden in head_widths:
             layers += [nn.Linear(width, hidden), make_activation("gelu"), nn.Dropout(dropout)]
@@ -374,6 +375,27 @@ class SSCSleepNet(nn.Module):
         v : Tensor, shape (B, D) or (B, 0)
             Embedding of the second branch (empty with a single branch).
         """
+        fused, u, v = self.forward_features(x)
+        return self.head(fused), u, v
+
+    def forward_features(self, x):
+        """What the head reads (the fused distance), and the two branch embeddings.
+
+        A context model (:class:`~mne_sscsleep.nn.ContextNet`) reads these features of
+        neighbouring epochs.
+
+        Parameters
+        ----------
+        x : Tensor, shape (B, 1, T)
+            EEG epochs in the input's unit.
+
+        Returns
+        -------
+        fused : Tensor, shape (B, n_features)
+            ``|u - v|`` (or what ``fusion`` names; ``u`` alone with one branch).
+        u, v : Tensor
+            The branch embeddings, as :meth:`forward` returns them.
+        """
         if x.ndim != 3 or x.shape[1] != 1 or x.shape[2] != self.n_times:
             raise ValueError(
                 f"{type(self).__name__} expects input of shape (batch, 1, {self.n_times}), got "
@@ -385,7 +407,7 @@ class SSCSleepNet(nn.Module):
             x = (x - mean) / std.clamp(min=1e-3)
         u = self.project_a(self.branch_a(x))
         if self.branch_b is None:
-            return self.head(u), u, u.new_zeros(len(u), 0)
+            return u, u, u.new_zeros(len(u), 0)
         v = self.project_b(self.branch_b(x))
         distance = (u - v).abs()
         if self.fusion == "distance":
@@ -394,4 +416,4 @@ class SSCSleepNet(nn.Module):
             fused = torch.cat([u, v, distance], dim=1)
         else:
             fused = distance.pow(2).sum(dim=1, keepdim=True).add(1e-12).sqrt()
-        return self.head(fused), u, v
+        return fused, u, v
