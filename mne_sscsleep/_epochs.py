@@ -102,13 +102,109 @@ class EpochsDataset(Dataset):
     ((2, 1, 3000), [4, 0])
     """
 
-    def __init__(self, X, y=None, *, labels=None, ch_name=None, sfreq=DEFAULT_SFREQ):
+    def __init__(
+        self,
+        X,
+        y=None,
+        *,
+        labels=None,
+        ch_name=None,
+        sfreq=DEFAULT_SFREQ,
+        recording=None,
+        time_index=None,
+    ):
         super().__init__(X, y)
         self.labels = labels
         self.ch_name = ch_name
         self.sfreq = float(sfreq)
+        n_epochs = len(X)
+        self.recording = (
+            np.zeros(n_epochs, np.int64) if recording is None else np.asarray(recording, np.int64)
+        )
+        self.time_index = (
+            np.arange(n_epochs, dtype=np.int64)
+            if time_index is None
+            else np.asarray(time_index, np.int64)
+        )
+        if self.recording.shape != (n_epochs,) or self.time_index.shape != (n_epochs,):
+            raise ValueError(
+                f"recording and time_index must hold one value per epoch ({n_epochs}), got "
+                f"shapes {self.recording.shape} and {self.time_index.shape}."
+            )
+        self._order = None
+
+    @property
+    def n_recordings(self):
+        """Number of distinct recordings."""
+        return len(np.unique(self.recording))
+
+    def neighbors(self, positions, offsets):
+        """Positions of the epochs ``offsets`` epochs away in time, in the same recording.
+
+        Parameters
+        ----------
+        positions : array-like of int, shape (n,)
+            Dataset positions.
+        offsets : array-like of int, shape (m,) or (n, m)
+            Offsets in epochs (``-2`` is the epoch one minute before), the same for every
+            position or one row per position.
+
+        Returns
+        -------
+        neighbors : ndarray of int64, shape (n, m)
+            Dataset positions, ``-1`` where the recording has no such epoch (its start, its end,
+            or a gap: epochs dropped or not given).
+
+        Examples
+        --------
+        >>> dataset = EpochsDataset(np.zeros((4, 1, 3000), np.float32), recording=[0, 0, 1, 1])
+        >>> dataset.neighbors([0, 3], [-1, 0, 1]).tolist()
+        [[-1, 0, 1], [2, 3, -1]]
+        """
+        if self._order is None:
+            order = np.lexsort((self.time_index, self.recording))
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            self._order = (order, rank, self.recording[order], self.time_index[order])
+        order, rank, recording, time_index = self._order
+        positions = np.asarray(positions, dtype=np.int64)
+        offsets = np.asarray(offsets, dtype=np.int64)
+        if offsets.ndim == 1:
+            offsets = offsets[None, :]
+        own = rank[positions][:, None]
+        target = own + offsets
+        clipped = target.clip(0, len(order) - 1)
+        found = (
+            (target == clipped)
+            & (recording[clipped] == recording[own])
+            & (time_index[clipped] - time_index[own] == offsets)
+        )
+        return np.where(found, order[clipped], -1)
+
+    def _windows(self, centres, context):
+        """A batch of centre epochs and their neighbours, for a context network.
+
+        Rows ``0..n - 1`` of ``x`` are the centres in the order asked (so predictions line up),
+        then the neighbours that are not centres themselves; every epoch is read once.
+        """
+        centres = np.asarray(centres, dtype=np.int64)
+        window = self.neighbors(centres, np.arange(-context, context + 1))
+        extra = np.setdiff1d(window[window >= 0], centres)
+        rows = np.concatenate([centres, extra])
+        unique, first = np.unique(rows, return_index=True)
+        where = first[np.searchsorted(unique, window.clip(min=0))]
+        windows = np.full((len(rows), 2 * context + 1), -1, dtype=np.int64)
+        windows[: len(centres)] = np.where(window >= 0, where, -1)
+        windows[np.arange(len(centres)), context] = np.arange(len(centres))
+        xb, _ = self[rows]
+        yb = torch.zeros(len(centres), dtype=torch.int64)
+        if self.y is not None:
+            yb = torch.as_tensor(np.asarray(self.y)[centres], dtype=torch.int64)
+        return {"x": xb, "windows": torch.from_numpy(windows)}, yb
 
     def __getitem__(self, index):
+        if isinstance(index, dict):  # {"centres": positions, "context": k} from the loaders
+            return self._windows(index["centres"], int(index["context"]))
         X, y = self.X, self.y
         if isinstance(index, (int, np.integer)):
             xb = torch.from_numpy(np.array(X[index]))
@@ -143,6 +239,7 @@ def check_epochs(
     epoch_duration=EPOCH_DURATION,
     on_flat="raise",
     ch_name=None,
+    recording=None,
 ) -> EpochsDataset:
     """Validate EEG epochs and convert them to the model's input.
 
@@ -168,6 +265,12 @@ def check_epochs(
     ch_name : str | None
         Name of the channel of an array (arrays carry no names), so that a model trained on
         another derivation can warn. Ignored for ``mne.Epochs``.
+    recording : array-like, shape (n_epochs,) | None
+        The recording (night) of each epoch, for models that read neighbouring epochs. None:
+        from ``mne.Epochs`` metadata (column ``'recording'``, else ``'subject'``), or one
+        recording for arrays. Time order within a recording comes from the event samples of
+        ``mne.Epochs`` (a gap of more than 30 s, e.g. dropped epochs, breaks the sequence)
+        and from the order of the rows for arrays.
 
     Returns
     -------
@@ -193,7 +296,9 @@ def check_epochs(
     import mne
 
     X = merge_epochs_list(X)
+    time_index = None
     if isinstance(X, mne.BaseEpochs):
+        recording, time_index = epochs_order(X, recording, epoch_duration=epoch_duration)
         data, ch_name = _data_from_mne(X, sfreq=sfreq, picks=picks, resample=resample)
     elif isinstance(X, mne.io.BaseRaw):
         raise TypeError(
@@ -236,7 +341,84 @@ def check_epochs(
             "resample=True."
         )
     _check_values(data, on_flat)
-    return EpochsDataset(data, ch_name=ch_name, sfreq=sfreq)
+    recording = _recording_codes(recording, n_epochs)
+    return EpochsDataset(
+        data, ch_name=ch_name, sfreq=sfreq, recording=recording, time_index=time_index
+    )
+
+
+def _recording_codes(recording, n_epochs):
+    if recording is None:
+        return None
+    values = np.asarray(recording)
+    if values.ndim != 1 or len(values) != n_epochs:
+        raise ValueError(
+            f"recording must give one recording id per epoch ({n_epochs}), got shape "
+            f"{values.shape}."
+        )
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        raise ValueError("recording holds NaN or infinite ids; give every epoch a recording id.")
+    return np.unique(
+        values.astype(str) if values.dtype == object else values, return_inverse=True
+    )[1].reshape(-1)
+
+
+def epochs_order(epochs, recording=None, *, epoch_duration=EPOCH_DURATION):
+    """The recording of each epoch and its position in time there, from ``mne.Epochs``.
+
+    Parameters
+    ----------
+    epochs : mne.Epochs
+        Epochs cut from one or several recordings.
+    recording : array-like, shape (n_epochs,) | None
+        The recording of each epoch; None reads the ``'recording'`` column of
+        ``epochs.metadata``, else its ``'subject'`` column, else takes one recording.
+    epoch_duration : float
+        Epoch length in seconds: consecutive epochs start this far apart.
+
+    Returns
+    -------
+    recording : ndarray, shape (n_epochs,)
+        Recording ids (as given or read).
+    time_index : ndarray of int64, shape (n_epochs,)
+        Start of each epoch in epochs since the first one of its recording (from
+        ``epochs.events``): consecutive epochs differ by one, a gap by more. Where the events
+        of a recording are closer than one epoch apart (``mne.EpochsArray``'s default events
+        0, 1, 2, ...), the rows are taken in their order.
+
+    Examples
+    --------
+    >>> from mne_sscsleep.datasets import simulate_sleep_epochs
+    >>> epochs, _, _ = simulate_sleep_epochs(2, hours=0.5, random_state=0, verbose="error")
+    >>> recording, time_index = epochs_order(epochs[[0, 1, 3, 60]])
+    >>> recording.tolist(), time_index.tolist()
+    [[0, 0, 0, 1], [0, 1, 3, 0]]
+    """
+    metadata = epochs.metadata
+    if recording is None and metadata is not None:
+        for column in ("recording", "subject"):
+            if column in metadata.columns:
+                recording = metadata[column].to_numpy()
+                break
+    n_epochs = len(epochs.events)
+    codes = (
+        np.zeros(n_epochs, np.int64)
+        if recording is None
+        else _recording_codes(recording, n_epochs)
+    )
+    # Events count samples of the recording the epochs were cut from (before any resampling).
+    raw_sfreq = float(getattr(epochs, "_raw_sfreq", epochs.info["sfreq"]))
+    step = epoch_duration * raw_sfreq
+    samples = epochs.events[:, 0].astype(np.int64)
+    time_index = np.empty(n_epochs, np.int64)
+    for code in np.unique(codes):
+        mine = codes == code
+        time_index[mine] = np.round((samples[mine] - samples[mine].min()) / step)
+        if len(np.unique(time_index[mine])) != mine.sum():
+            # Events closer than one epoch (EpochsArray's default events 0, 1, 2, ..., or
+            # overlapping windows) say nothing about time: take the rows in their order.
+            time_index[mine] = np.arange(mine.sum())
+    return (codes if recording is None else np.asarray(recording)), time_index
 
 
 def _check_positive(value, name):
@@ -295,10 +477,33 @@ def merge_epochs_list(X):
                 )
     data = np.concatenate([item.get_data(copy=False) for item in X])
     events = np.concatenate([item.events for item in X])
-    events[:, 0] = np.arange(len(events)) * len(first.times)  # unique sample positions
-    return mne.EpochsArray(
-        data, first.info, events=events, event_id=event_id, tmin=first.tmin, verbose="error"
+    if len(np.unique(events[:, 0])) != len(events):
+        # Items cut from different recordings: shift each after the previous one, with a gap,
+        # so that no epoch of one item reads as the neighbour of another's.
+        offset = 0
+        shifted = []
+        for item in X:
+            item_events = item.events.copy()
+            item_events[:, 0] += offset - item_events[:, 0].min()
+            offset = item_events[:, 0].max() + 10 * len(first.times)
+            shifted.append(item_events)
+        events = np.concatenate(shifted)
+    metadata = None
+    if all(item.metadata is not None for item in X):
+        import pandas as pd
+
+        metadata = pd.concat([item.metadata for item in X], ignore_index=True)
+    merged = mne.EpochsArray(
+        data,
+        first.info,
+        events=events,
+        event_id=event_id,
+        tmin=first.tmin,
+        metadata=metadata,
+        verbose="error",
     )
+    merged._raw_sfreq = getattr(first, "_raw_sfreq", first.info["sfreq"])
+    return merged
 
 
 def _data_from_mne(epochs, *, sfreq, picks, resample):

@@ -82,6 +82,12 @@ class PairLoader(DataLoader):
     start_pass : int
         Number of the first pass, for draws that depend on the pass (see
         :class:`PairBatchSampler`); the classifier passes the length of its history.
+    context : int
+        Context models (``SSCSleepClassifier(context=k)``): each anchor brings a run of
+        ``run_length`` consecutive epochs, each read with its ``k`` neighbours on either side
+        (see :class:`PairBatchSampler`); the classifier sets it.
+    run_length : int
+        Epochs per run of a context model.
     shuffle : bool
         Pairs are always drawn at random; ``shuffle=False`` is an error rather than ignored.
     drop_last : bool
@@ -115,6 +121,8 @@ class PairLoader(DataLoader):
         n_pairs=None,
         random_state=None,
         start_pass=0,
+        context=0,
+        run_length=16,
         shuffle=True,
         drop_last=False,
         **kwargs,
@@ -137,6 +145,10 @@ class PairLoader(DataLoader):
             drop_last=drop_last,
             random_state=random_state,
             start_pass=start_pass,
+            context=context,
+            run_length=run_length,
+            neighbors=_neighbors(root, context),
+            n_total=len(root),
         )
         super().__init__(root, batch_size=None, sampler=sampler, **kwargs)
 
@@ -157,6 +169,9 @@ class EpochLoader(DataLoader):
         Predictions must line up with the input, so ``shuffle=True`` is an error.
     drop_last : bool
         Drop a last batch smaller than ``batch_size``.
+    context : int
+        Context models: each batch's epochs come with their ``context`` neighbours on either
+        side (the classifier sets it).
     **kwargs
         Other :class:`~torch.utils.data.DataLoader` arguments (``num_workers``,
         ``pin_memory``, ...).
@@ -175,12 +190,27 @@ class EpochLoader(DataLoader):
     [32, 32, 6]
     """
 
-    def __init__(self, dataset, batch_size=256, shuffle=False, drop_last=False, **kwargs):
+    def __init__(
+        self, dataset, batch_size=256, shuffle=False, drop_last=False, context=0, **kwargs
+    ):
         if shuffle:
             raise ValueError(
                 "EpochLoader keeps epochs in order so that predictions line up with the input; "
                 "shuffle=True is not supported."
             )
         root, indices = resolve_dataset(dataset)
-        sampler = SequentialBatchSampler(indices, batch_size, drop_last=drop_last)
+        _neighbors(root, context)
+        sampler = SequentialBatchSampler(indices, batch_size, drop_last=drop_last, context=context)
         super().__init__(root, batch_size=None, sampler=sampler, **kwargs)
+
+
+def _neighbors(root, context):
+    """The dataset's ``neighbors`` of a context model (None without context)."""
+    if not context:
+        return None
+    if not callable(getattr(root, "neighbors", None)):
+        raise TypeError(
+            f"A context model needs epochs in recording order; got a {type(root).__name__} "
+            "without neighbors(). Pass mne.Epochs or arrays to SSCSleepClassifier."
+        )
+    return root.neighbors

@@ -115,6 +115,21 @@ class PairBatchSampler(torch.utils.data.Sampler):
         uninterrupted one would have.
     start_pass : int
         Number of the first pass (the classifier passes the epochs already in its history).
+    context : int
+        0: batches are arrays of positions. ``k > 0`` (context models): each pair's anchors
+        bring a run of ``run_length`` consecutive epochs of their recordings, paired slot by
+        slot, and batches are ``{"centres": positions, "context": k}`` for the dataset to add
+        each centre's ``k`` neighbours on either side.
+    run_length : int
+        Epochs of each run (context models): the neighbours a run reads are shared by its
+        epochs, so a batch costs about ``(run_length + 2 * context) / run_length`` times the
+        epochs it classifies. A batch holds ``max(1, batch_size // run_length)`` pairs of runs.
+    neighbors : callable | None
+        ``neighbors(positions, offsets)`` of the dataset (context models): positions of the
+        epochs ``offsets`` away in the same recording, ``-1`` where there are none.
+    n_total : int | None
+        Size of the dataset that ``indices`` index (context models), so that runs keep to
+        the candidates (the training part of a validation split).
 
     Examples
     --------
@@ -136,6 +151,10 @@ class PairBatchSampler(torch.utils.data.Sampler):
         drop_last=False,
         random_state=None,
         start_pass=0,
+        context=0,
+        run_length=16,
+        neighbors=None,
+        n_total=None,
     ):
         if not 0.0 <= same_stage <= 1.0:
             raise ValueError(f"same_stage must be in [0, 1], got {same_stage}.")
@@ -150,7 +169,23 @@ class PairBatchSampler(torch.utils.data.Sampler):
         self.batch_size = int(batch_size)
         self.same_stage = same_stage
         self.n1_share = n1_share
-        self.n_pairs = int(n_pairs) if n_pairs else (len(self.labels) + 1) // 2
+        self.context = int(context)
+        self.run_length = int(run_length) if self.context else 1
+        if self.run_length < 1:
+            raise ValueError(f"run_length must be at least 1, got {run_length}.")
+        if self.context and neighbors is None:
+            raise ValueError("A context model's pairs need the dataset's neighbors().")
+        self.neighbors = neighbors
+        self._candidate = None
+        if self.context:
+            self._candidate = np.zeros(
+                int(n_total) if n_total else self.indices.max() + 1, dtype=bool
+            )
+            self._candidate[self.indices] = True
+        # Pairs of anchors (of runs) per batch and per pass: a pass visits about as many epochs
+        # as there are candidates.
+        self.pairs_per_batch = max(1, self.batch_size // self.run_length)
+        self.n_pairs = int(n_pairs) if n_pairs else -(-len(self.labels) // (2 * self.run_length))
         self.drop_last = bool(drop_last)
         self.random_state = random_state
         self.pass_index = int(start_pass)
@@ -159,7 +194,7 @@ class PairBatchSampler(torch.utils.data.Sampler):
         )
 
     def __len__(self):
-        full, rest = divmod(self.n_pairs, self.batch_size)
+        full, rest = divmod(self.n_pairs, self.pairs_per_batch)
         return full + (rest > 0 and not self.drop_last)
 
     def __iter__(self):
@@ -172,6 +207,9 @@ class PairBatchSampler(torch.utils.data.Sampler):
             n1_share=self.n1_share,
             rng=rng,
         )
+        if self.context:
+            yield from self._run_batches(self.indices[pairs], rng)
+            return
         rows = self.indices[pairs.ravel()]  # interleaved: anchor, partner, anchor, partner...
         step = 2 * self.batch_size
         for start in range(0, len(rows), step):
@@ -179,6 +217,26 @@ class PairBatchSampler(torch.utils.data.Sampler):
             if len(batch) < step and self.drop_last:
                 return
             yield batch
+
+    def _run_batches(self, anchors, rng):
+        """Batches of paired runs around paired anchors (context models)."""
+        n_pairs, length = len(anchors), self.run_length
+        slot = rng.integers(0, length, n_pairs)  # where the anchor sits in its run
+        # Anchor first, then the run's other slots in time order.
+        columns = np.argsort(np.arange(length)[None, :] != slot[:, None], axis=1, kind="stable")
+        offsets = columns - slot[:, None]
+        runs = [self.neighbors(anchors[:, side], offsets) for side in (0, 1)]
+        usable = np.ones(runs[0].shape, dtype=bool)
+        for run in runs:
+            usable &= (run >= 0) & self._candidate[run.clip(min=0)]
+        for start in range(0, n_pairs, self.pairs_per_batch):
+            if self.drop_last and start + self.pairs_per_batch > n_pairs:
+                return
+            block = slice(start, start + self.pairs_per_batch)
+            keep = usable[block]
+            # Interleaved: the two runs' epochs at the same slot form a pair (rows 2k, 2k + 1).
+            centres = np.column_stack([runs[0][block][keep], runs[1][block][keep]]).ravel()
+            yield {"centres": centres, "context": self.context}
 
 
 class SequentialBatchSampler(torch.utils.data.Sampler):
@@ -195,6 +253,9 @@ class SequentialBatchSampler(torch.utils.data.Sampler):
         Positions per batch.
     drop_last : bool
         Drop a last batch smaller than ``batch_size``.
+    context : int
+        ``k > 0`` (context models): batches are ``{"centres": positions, "context": k}``, for
+        the dataset to add each centre's neighbours.
 
     Examples
     --------
@@ -203,9 +264,10 @@ class SequentialBatchSampler(torch.utils.data.Sampler):
     [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
     """
 
-    def __init__(self, indices, batch_size, drop_last=False):
+    def __init__(self, indices, batch_size, drop_last=False, context=0):
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+        self.context = int(context)
         self.indices = np.asarray(indices)
         self.batch_size = int(batch_size)
         self.drop_last = bool(drop_last)
@@ -222,7 +284,9 @@ class SequentialBatchSampler(torch.utils.data.Sampler):
     def __iter__(self):
         for first in range(0, len(self) * self.batch_size, self.batch_size):
             last = min(first + self.batch_size, len(self.indices))
-            if self.contiguous:
+            if self.context:
+                yield {"centres": self.indices[first:last], "context": self.context}
+            elif self.contiguous:
                 yield slice(self.start + first, self.start + last)
             else:
                 yield self.indices[first:last]
