@@ -22,11 +22,13 @@ from ._epochs import EpochsDataset, check_epochs, check_epochs_labels
 from ._stages import DEFAULT_SFREQ, N_STAGES, STAGES, stage_indices
 from .io import read_model, write_model
 from .metrics import SCORERS
-from .nn import AdaptiveLoss, stage_softmax
+from .nn import CONTEXT_MODELS, AdaptiveLoss, ContextNet, stage_softmax
 from .training import EarlyStopping, EpochLoader, PairLoader, get_preset, resolve_dataset
 
 #: Fewest training epochs accepted: enough for a validation split and a few batches.
 MIN_TRAINING_EPOCHS = 20
+#: Epochs in 24 h: an array longer than this without recording ids is several nights.
+_ONE_DAY_OF_EPOCHS = 2880
 # Purposes of the seeds derived from random_state (independent streams).
 _SEED_WEIGHTS, _SEED_EPOCH, _SEED_PAIRS, _SEED_SPLIT = range(4)
 
@@ -117,6 +119,17 @@ class SSCSleepClassifier(NeuralNetClassifier):
         Early-stopping patience in epochs (on validation macro-F1); None disables it.
         ``'auto'``: the preset's, 10 for ``'paper'`` (its loss schedule starts slowly: the
         network often predicts one stage for the first few epochs) and 5 for ``'lite'``.
+    context : int
+        Neighbouring epochs on each side that each epoch is classified with (0, the default,
+        is the paper's single-epoch model). With ``context=k``, the per-epoch network's
+        features of the ``k`` epochs before and after feed a small sequence model
+        (:class:`~mne_sscsleep.nn.ContextNet`), trained end to end with the pairs and loss.
+        Order and recordings come from ``mne.Epochs`` (event samples; metadata column
+        ``'recording'``, else ``'subject'``) or from ``recording=`` for arrays; recording
+        edges and gaps are masked, never filled from another recording.
+    context_model : ``'gru'`` | ``'transformer'``
+        The sequence model of ``context > 0``: a bidirectional GRU (default; chosen by
+        measurement, see the user guide) or a one-layer transformer encoder.
     amp : None | ``'bf16'``
         Mixed precision: ``'bf16'`` runs the network under :func:`torch.autocast` in bfloat16
         (the loss stays in float32; no gradient scaling is needed). Meant for CUDA GPUs with
@@ -187,6 +200,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
         picks=None,
         resample=False,
         patience="auto",
+        context=0,
+        context_model="gru",
         amp=None,
         random_state=None,
         device="cpu",
@@ -211,6 +226,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
         )
         self.preset = preset
         self.augmentation = augmentation
+        self.context = context
+        self.context_model = context_model
         self.amp = amp
         self.sfreq = sfreq
         self.picks = picks
@@ -247,7 +264,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             )
         return callbacks[:-1] + extra + callbacks[-1:]  # print_log stays last
 
-    def get_dataset(self, X, y=None):
+    def get_dataset(self, X, y=None, *, recording=None):
         """Validate the input once and wrap it for skorch (the one input boundary).
 
         Parameters
@@ -257,6 +274,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
             :func:`~mne_sscsleep.check_epochs` (or skorch's split of one) passes as it is.
         y : array-like | None
             Stage labels, when the data are for training.
+        recording : array-like | None
+            The recording of each epoch (see :meth:`fit`).
 
         Returns
         -------
@@ -275,10 +294,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 )
             dataset = X
         elif y is None:
-            dataset = check_epochs(X, **self._input_options())
+            dataset = check_epochs(X, recording=recording, **self._input_options())
         else:
-            dataset = check_epochs_labels(X, y, **self._input_options())
+            dataset = check_epochs_labels(X, y, recording=recording, **self._input_options())
         self._warn_if_other_channel(dataset)
+        self._warn_if_unordered(X, dataset, recording)
         return dataset
 
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -310,14 +330,22 @@ class SSCSleepClassifier(NeuralNetClassifier):
         elif prefix == "iterator_valid" and self.batch_size != -1:
             # As many epochs as a training batch holds: ~10 % faster on CPU than batch_size.
             params.setdefault("batch_size", 2 * self.batch_size)
+        if prefix in ("iterator_train", "iterator_valid") and self._context():
+            iterator = getattr(self, prefix)
+            if not _is_subclass(iterator, (PairLoader, EpochLoader)):
+                raise ValueError(
+                    f"context={self.context} needs mne-sscsleep's loaders (PairLoader, "
+                    f"EpochLoader), which read each epoch's neighbours; got {prefix}="
+                    f"{getattr(iterator, '__name__', iterator)!r}."
+                )
+            params["context"] = self._context()
         return params
 
     def initialize_module(self):
         if self.random_state is not None:
             torch.manual_seed(self._seed(_SEED_WEIGHTS))
+        self.module_ = self._build_network()
         preset = self._preset()
-        module = self.module if self.module is not None else preset.network
-        self.module_ = self.initialized_instance(module, self.get_params_for("module"))
         augmentation = preset.augmentation if self.augmentation == "auto" else self.augmentation
         if augmentation is not None:
             # A module of the net's own: skorch moves it to the device and switches it between
@@ -353,7 +381,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
     def infer(self, x, **fit_params):
         augmentation = getattr(self, "augmentation_", None)
         if augmentation is not None and augmentation.training:
-            x = augmentation(to_tensor(x, device=self.device))
+            x = to_tensor(x, device=self.device)
+            if isinstance(x, dict):  # a context model's batch: epochs and their windows
+                x = {**x, "x": augmentation(x["x"])}
+            else:
+                x = augmentation(x)
         if self.amp is None:
             return super().infer(x, **fit_params)
         # Mixed precision: the network in bfloat16 (no gradient scaling needed), the loss in
@@ -398,16 +430,20 @@ class SSCSleepClassifier(NeuralNetClassifier):
         return super().check_is_fitted(attributes, *args, **kwargs)
 
     # ---- scikit-learn API ---------------------------------------------------------------------
-    def fit(self, X, y=None, **fit_params):
+    def fit(self, X, y=None, *, recording=None, **fit_params):
         """Train on labelled 30-s epochs (from scratch, unless ``warm_start``).
 
         Parameters
         ----------
         X : mne.Epochs | list of mne.Epochs | ndarray
             EEG epochs; arrays of shape ``(n_epochs, n_times)`` or ``(n_epochs, 1, n_times)``
-            in volts, sampled at ``sfreq``.
+            in volts, sampled at ``sfreq``. A list of Epochs holds one recording per item.
         y : array-like, shape (n_epochs,) | None
             Stage labels; None reads them from ``X.events`` for ``mne.Epochs``.
+        recording : array-like, shape (n_epochs,) | None
+            The recording (night) of each epoch, for ``context > 0``: neighbours are read within
+            a recording only. None: from the Epochs' metadata, or one recording for arrays
+            (rows in time order).
         **fit_params
             Passed to skorch's ``fit`` (e.g. ``groups`` for a grouped ``train_split``).
 
@@ -416,11 +452,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
         self : SSCSleepClassifier
             The fitted classifier.
         """
-        dataset = self._training_dataset(X, y)
+        dataset = self._training_dataset(X, y, recording)
         self._learn_labels(dataset, self.classes)
         return super().fit(dataset, None, **fit_params)  # partial_fit reads y from the dataset
 
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
+    def partial_fit(self, X, y=None, classes=None, *, recording=None, **fit_params):
         """Train further on labelled epochs, keeping the current weights.
 
         Parameters
@@ -432,6 +468,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
         classes : array-like | None
             On the first call of an unfitted classifier, the labels to predict (as the
             ``classes`` parameter); later calls must name the same labels, or None.
+        recording : array-like, shape (n_epochs,) | None
+            The recording of each epoch, as for :meth:`fit`.
         **fit_params
             Passed to skorch's ``partial_fit``.
 
@@ -440,7 +478,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         self : SSCSleepClassifier
             The classifier.
         """
-        dataset = self._training_dataset(X, y)
+        dataset = self._training_dataset(X, y, recording)
         if not hasattr(self, "classes_user_"):
             self._learn_labels(dataset, self.classes if classes is None else classes)
         else:
@@ -448,13 +486,15 @@ class SSCSleepClassifier(NeuralNetClassifier):
             self._warn_if_other_channel(dataset)
         return super().partial_fit(dataset, dataset.y, **fit_params)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, *, recording=None):
         """Stage probabilities of each epoch.
 
         Parameters
         ----------
         X : mne.Epochs | list of mne.Epochs | ndarray | EpochsDataset
             EEG epochs, as for :meth:`fit`.
+        recording : array-like, shape (n_epochs,) | None
+            The recording of each epoch (``context > 0``), as for :meth:`fit`.
 
         Returns
         -------
@@ -463,23 +503,27 @@ class SSCSleepClassifier(NeuralNetClassifier):
             over the stages the model knows.
         """
         self.check_is_fitted()
+        if recording is not None:
+            X = self.get_dataset(X, recording=recording)
         proba = super().predict_proba(X)[:, self._present_stages()]
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def predict(self, X):
+    def predict(self, X, *, recording=None):
         """Stage of each epoch, as the user's labels.
 
         Parameters
         ----------
         X : mne.Epochs | list of mne.Epochs | ndarray | EpochsDataset
             EEG epochs, as for :meth:`fit`.
+        recording : array-like, shape (n_epochs,) | None
+            The recording of each epoch (``context > 0``), as for :meth:`fit`.
 
         Returns
         -------
         y_pred : ndarray, shape (n_epochs,)
             Values from ``classes_``.
         """
-        proba = self.predict_proba(X)  # checks that the model is fitted
+        proba = self.predict_proba(X, recording=recording)  # checks that it is fitted
         return self.classes_[proba.argmax(axis=1)]
 
     def save(self, fname):
@@ -586,13 +630,40 @@ class SSCSleepClassifier(NeuralNetClassifier):
             raise ValueError(f"amp must be None or 'bf16', got {self.amp!r}.")
         return get_preset(self.preset)
 
+    def _context(self):
+        context = self.context
+        if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 0:
+            raise ValueError(
+                f"context must be a non-negative integer (epochs on each side), got {context!r}."
+            )
+        if self.context_model not in CONTEXT_MODELS:
+            raise ValueError(
+                f"context_model must be one of {', '.join(map(repr, CONTEXT_MODELS))}, got "
+                f"{self.context_model!r}."
+            )
+        return int(context)
+
+    def _build_network(self):
+        """The per-epoch network (the preset's or ``module``), wrapped when ``context > 0``."""
+        module = self.module if self.module is not None else self._preset().network
+        network = self.initialized_instance(module, self.get_params_for("module"))
+        context = self._context()
+        if not context:
+            return network
+        if not callable(getattr(network, "forward_features", None)):
+            raise TypeError(
+                f"context={context} needs a per-epoch network with forward_features() and "
+                f"n_features (SSCSleepNet, SSCSleepNetLite); {type(network).__name__} has none."
+            )
+        return ContextNet(network, context, model=self.context_model)
+
     def _patience(self):
         return self._preset().patience if self.patience == "auto" else self.patience
 
     def _input_options(self):
         return dict(sfreq=self.sfreq, picks=self.picks, resample=self.resample)
 
-    def _training_dataset(self, X, y):
+    def _training_dataset(self, X, y, recording=None):
         if self.random_state is not None and (
             isinstance(self.random_state, bool) or not isinstance(self.random_state, int)
         ):
@@ -601,7 +672,14 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 f"{self.random_state!r}."
             )
         if not isinstance(X, EpochsDataset):
-            return check_epochs_labels(X, y, **self._input_options())
+            dataset = check_epochs_labels(X, y, recording=recording, **self._input_options())
+            self._warn_if_unordered(X, dataset, recording)
+            return dataset
+        if recording is not None:
+            raise ValueError(
+                "recording= cannot be combined with a checked dataset, which has its "
+                "recordings already; pass them to check_epochs(X, recording=...)."
+            )
         dataset = self.get_dataset(X)
         if y is not None:
             labels = np.asarray(y)
@@ -616,6 +694,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 labels=labels,
                 ch_name=dataset.ch_name,
                 sfreq=dataset.sfreq,
+                recording=dataset.recording,
+                time_index=dataset.time_index,
             )
         elif dataset.y is None:
             raise ValueError("The dataset holds no labels; pass y, or use check_epochs_labels.")
@@ -728,14 +808,17 @@ class SSCSleepClassifier(NeuralNetClassifier):
 
     def _check_state_shapes(self, model, fname):
         """Refuse weights that do not fit the described network, before allocating it."""
-        network = self.module if self.module is not None else self._preset().network
         components = (
-            ("module", network, model.module_state),
+            ("module", None, model.module_state),
             ("criterion", self.criterion, model.criterion_state),
         )
         for prefix, component, state in components:
             with torch.device("meta"):
-                probe = self.initialized_instance(component, self.get_params_for(prefix))
+                probe = (
+                    self._build_network()
+                    if prefix == "module"
+                    else self.initialized_instance(component, self.get_params_for(prefix))
+                )
             expected = {key: tuple(value.shape) for key, value in probe.state_dict().items()}
             stored = {key: tuple(value.shape) for key, value in state.items()}
             if expected != stored:
@@ -746,6 +829,23 @@ class SSCSleepClassifier(NeuralNetClassifier):
                     f"Refusing to load {str(fname)!r}: the stored {prefix} weights do not fit "
                     f"the network the file describes (first mismatch: {wrong[0]!r})."
                 )
+
+    def _warn_if_unordered(self, X, dataset, recording):
+        """Arrays of several nights without recording ids would mix them at the junctions."""
+        if (
+            self._context()
+            and recording is None
+            and isinstance(X, np.ndarray)
+            and len(dataset) > _ONE_DAY_OF_EPOCHS
+        ):
+            warnings.warn(
+                f"context={self.context}: the array holds {len(dataset)} epochs (more than 24 h) "
+                "but no recording ids, so it is read as one recording in row order and "
+                "neighbours may cross from one night into the next. Pass recording=... (one id "
+                "per epoch) or mne.Epochs with a 'recording' metadata column.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
     def _present_stages(self):
         return [STAGES.index(stage) for stage in self.stages_]

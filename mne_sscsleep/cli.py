@@ -42,7 +42,11 @@ def _demo(args):
         flush=True,
     )
     clf = SSCSleepClassifier(
-        preset=args.preset, max_epochs=args.max_epochs, random_state=args.seed, verbose=1
+        preset=args.preset,
+        context=args.context,
+        max_epochs=args.max_epochs,
+        random_state=args.seed,
+        verbose=1,
     )
     start = time.perf_counter()
     clf.fit(epochs[train], y[train])
@@ -62,6 +66,28 @@ def _demo(args):
     for hour in range(0, len(hypnogram), 120):
         print("  " + hypnogram[hour : hour + 120])
     return 0
+
+
+def _context(value):
+    try:
+        context = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of epochs, got {value!r}"
+        ) from None
+    if context < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {context}")
+    return context
+
+
+def _add_context_argument(parser):
+    parser.add_argument(
+        "--context",
+        type=_context,
+        default=0,
+        help="neighbouring 30-s epochs on each side that each epoch is classified with "
+        "(default 0: the paper's single-epoch model; 5 reads 2.5 min either side)",
+    )
 
 
 def _training_data(args):
@@ -168,6 +194,7 @@ def _train(args):
         callbacks.append(("resume", LoadInitState(last)))
     clf = SSCSleepClassifier(
         preset=args.preset,
+        context=args.context,
         max_epochs=args.max_epochs - len(done),
         sfreq=args.sfreq,
         random_state=args.seed,
@@ -268,6 +295,7 @@ def build_parser():
         help="network and training preset (default lite: the paper's network takes ~100x "
         "longer to train on a CPU)",
     )
+    _add_context_argument(demo)
     demo.set_defaults(handler=_demo)
 
     train = commands.add_parser(
@@ -307,6 +335,7 @@ def build_parser():
         help="paper: SSC-SleepNet as the paper specifies it (default; a GPU helps); lite: the "
         "fast CPU design",
     )
+    _add_context_argument(train)
     train.add_argument("-o", "--output", default="model.sscsleep", help="model file to write")
     train.add_argument(
         "--checkpoint-dir",

@@ -338,6 +338,46 @@ def _hypnogram_stages(hypnogram):
     return names
 
 
+def transitions_per_hour(stages, recording=None, *, epoch_duration=EPOCH_DURATION):
+    """Stage changes per hour: how much a hypnogram flickers.
+
+    A scored hypnogram of a healthy night changes stage a few times an hour; a stager that
+    classifies each epoch alone often changes far more (N2/N3/N2 from one epoch to the next).
+    Compare the predicted rate with the reference's.
+
+    Parameters
+    ----------
+    stages : array-like, shape (n_epochs,)
+        Stages (any spelling) or a :class:`~mne_sscsleep.Hypnogram`, consecutive epochs in time
+        order.
+    recording : array-like, shape (n_epochs,) | None
+        Recording of each epoch: changes between two recordings are not transitions.
+    epoch_duration : float
+        Seconds per epoch.
+
+    Returns
+    -------
+    rate : float
+        Transitions between consecutive epochs of a recording, per hour of recording.
+
+    Examples
+    --------
+    >>> transitions_per_hour(["W"] * 60 + ["N1", "N2"] + ["N2"] * 58)
+    2.0
+    """
+    names = _hypnogram_stages(stages)
+    recording = np.zeros(len(names)) if recording is None else np.asarray(recording)
+    if len(recording) != len(names):
+        raise ValueError(
+            f"recording has {len(recording)} values for {len(names)} epochs; give one per epoch."
+        )
+    if len(names) == 0:
+        raise ValueError("Got no epochs; pass a hypnogram with at least one epoch.")
+    same_recording = recording[1:] == recording[:-1]
+    changes = np.sum((names[1:] != names[:-1]) & same_recording)
+    return float(changes / (len(names) * epoch_duration / 3600))
+
+
 def sleep_statistics(hypnogram, *, epoch_duration=EPOCH_DURATION):
     """Per-recording sleep statistics with the AASM definitions.
 
