@@ -7,6 +7,11 @@ Every model is trained and scored on the very same subject-wise splits:
   Fig. 4 (WCE, FL, CL, WCE+FL, WCE+CL, WCE+FL+CL with lambda fixed at 0.75; ``paper`` itself is
   the adaptive schedule), and ``paper_n1_focus`` (its Table VII run, schedule driven by N1);
 - ``lite``: ``preset='lite'``; ``lite_<ablation>`` its ablations;
+- ``<preset>_context<k>``: the preset with ``context=k`` (neighbouring epochs, a GRU over the
+  per-epoch features; ``_tf`` suffix: the transformer encoder);
+- ``features_yasa``: YASA's EEG features with its centred 7.5-min and past 2-min rolling
+  windows robust-scaled per night and the time of night, gradient boosting (what a user would
+  otherwise pick; ``mne_sscsleep._features.yasa_features``);
 - ``features_gb``: log band powers + gradient boosting (the approach of MNE's sleep tutorial);
 - ``yasa``: YASA's pretrained ``SleepStaging`` (``pip install yasa``; scored, not trained).
 
@@ -43,8 +48,8 @@ from pathlib import Path
 import numpy as np
 
 from mne_sscsleep import STAGES, SSCSleepClassifier
-from mne_sscsleep._features import spectral_features
-from mne_sscsleep.metrics import sleep_report
+from mne_sscsleep._features import spectral_features, yasa_features
+from mne_sscsleep.metrics import sleep_report, transitions_per_hour
 
 #: The paper's Table IX (recomputed from its confusion matrices, PAPER.md section 1):
 #: macro-F1, macro G-mean, N1-F1, kappa and the data.
@@ -102,6 +107,15 @@ ABLATIONS = {
     "lite_se_resnet": {"preset": "lite", "module__branches": "se_resnet"},
     "lite_cnn_lstm": {"preset": "lite", "module__branches": "cnn_lstm"},
 }
+# Neighbouring epochs as context, both presets.
+for _preset in ("lite", "paper"):
+    for _k in (2, 5, 10):
+        ABLATIONS[f"{_preset}_context{_k}"] = {"preset": _preset, "context": _k}
+    ABLATIONS[f"{_preset}_context5_tf"] = {
+        "preset": _preset,
+        "context": 5,
+        "context_model": "transformer",
+    }
 NIGHT = 960  # epochs in an 8-hour night
 
 
@@ -166,7 +180,7 @@ def paper_width(factor):
     }
 
 
-def run_ssc(params, data, y, train, test, args, valid=None):
+def run_ssc(params, data, y, groups, train, test, args, valid=None):
     if params["preset"] == "paper":
         params = {**paper_width(args.paper_width), **params}
     if valid is not None:  # the holdout protocol's validation subjects
@@ -174,17 +188,23 @@ def run_ssc(params, data, y, train, test, args, valid=None):
 
         from mne_sscsleep._epochs import check_epochs_labels
 
-        params = {**params, "train_split": predefined_split(check_epochs_labels(*valid))}
+        valid_data, valid_y, valid_groups = valid
+        params = {
+            **params,
+            "train_split": predefined_split(
+                check_epochs_labels(valid_data, valid_y, recording=valid_groups)
+            ),
+        }
     clf = SSCSleepClassifier(
         max_epochs=args.max_epochs, random_state=args.seed, verbose=0, device=args.device, **params
     )
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        clf.fit(data[train], y[train])
+        clf.fit(data[train], y[train], recording=groups[train])
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    predicted = clf.predict(data[test])
+    predicted = clf.predict(data[test], recording=groups[test])
     return predicted, fit_seconds, (time.perf_counter() - start) * NIGHT / len(test)
 
 
@@ -197,6 +217,18 @@ def run_features_gb(data, y, train, test, args):
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
     predicted = model.predict(spectral_features(data[test], args.sfreq))
+    return predicted, fit_seconds, (time.perf_counter() - start) * NIGHT / len(test)
+
+
+def run_features_yasa(data, y, groups, train, test, args):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    start = time.perf_counter()
+    features = yasa_features(data[train], args.sfreq, groups[train])
+    model = HistGradientBoostingClassifier(random_state=args.seed).fit(features, y[train])
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    predicted = model.predict(yasa_features(data[test], args.sfreq, groups[test]))
     return predicted, fit_seconds, (time.perf_counter() - start) * NIGHT / len(test)
 
 
@@ -250,10 +282,12 @@ def evaluate(models, data, y, groups, args, log=print):
     for fold, (train, test, valid) in enumerate(splits(y, groups, args)):
         for name in models:
             if name in ABLATIONS:
-                valid_data = None if valid is None else (data[valid], y[valid])
+                valid_data = None if valid is None else (data[valid], y[valid], groups[valid])
                 predicted, fit_s, stage_s = run_ssc(
-                    ABLATIONS[name], data, y, train, test, args, valid_data
+                    ABLATIONS[name], data, y, groups, train, test, args, valid_data
                 )
+            elif name == "features_yasa":
+                predicted, fit_s, stage_s = run_features_yasa(data, y, groups, train, test, args)
             elif name == "features_gb":
                 predicted, fit_s, stage_s = run_features_gb(data, y, train, test, args)
             elif name == "yasa":
@@ -266,6 +300,8 @@ def evaluate(models, data, y, groups, args, log=print):
                 fold=fold,
                 fit_s=fit_s,
                 stage_s_per_night=stage_s,
+                transitions_true=transitions_per_hour(y[test], groups[test]),
+                transitions_predicted=transitions_per_hour(predicted, groups[test]),
                 peak_rss_mb=peak_rss_mb(),
                 test_index=test.tolist(),
                 predicted=[str(label) for label in predicted],
@@ -274,7 +310,8 @@ def evaluate(models, data, y, groups, args, log=print):
             log(
                 f"fold {fold} {name:<22} macro-F1 {report.macro_f1:.3f}  "
                 f"macro G-mean {report.macro_gmean:.3f}  N1-F1 {report.n1_f1:.3f}  "
-                f"kappa {report.kappa:.3f}  fit {fit_s:.0f} s"
+                f"kappa {report.kappa:.3f}  transitions/h {result['transitions_predicted']:.1f} "
+                f"(true {result['transitions_true']:.1f})  fit {fit_s:.0f} s"
             )
     return results
 
@@ -309,9 +346,9 @@ def markdown_table(results, y, args):
         + f"; {protocol}; max {args.max_epochs} training epochs{width}.",
         "",
         "| model | macro-F1 (folds) | N1-F1 (folds) | pooled macro-F1 | pooled macro G-mean "
-        "| pooled N1-F1 | pooled kappa | F1 W | F1 N2 | F1 N3 | F1 R | fit (s) "
-        "| stage 1 night (s) | paper macro-F1 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| pooled N1-F1 | pooled kappa | F1 W | F1 N2 | F1 N3 | F1 R | transitions/h (true) "
+        "| fit (s) | stage 1 night (s) | paper macro-F1 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in results:
         pooled = pooled_report(results[name], y)
@@ -326,7 +363,9 @@ def markdown_table(results, y, args):
             f"| {name} | {mean_std(name, 'macro_f1')} | {mean_std(name, 'f1_N1')} | "
             f"{pooled.macro_f1:.3f} | {pooled.macro_gmean:.3f} | {pooled.n1_f1:.3f} | "
             f"{pooled.kappa:.3f} | {f1['W']:.3f} | {f1['N2']:.3f} | {f1['N3']:.3f} | "
-            f"{f1['R']:.3f} | {mean('fit_s'):.1f} | {mean('stage_s_per_night'):.2f} | "
+            f"{f1['R']:.3f} | {mean('transitions_predicted'):.1f} "
+            f"({mean('transitions_true'):.1f}) | {mean('fit_s'):.1f} | "
+            f"{mean('stage_s_per_night'):.2f} | "
             f"{'-' if paper is None else paper} |"
         )
     lines.append("")
@@ -375,7 +414,7 @@ def build_parser():
     parser.add_argument(
         "--models",
         default="paper,lite,features_gb,yasa",
-        help=f"comma list of: {', '.join(ABLATIONS)}, features_gb, yasa",
+        help=f"comma list of: {', '.join(ABLATIONS)}, features_yasa, features_gb, yasa",
     )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
