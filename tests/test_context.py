@@ -1,4 +1,4 @@
-"""Neighbouring epochs as context: recording order, windows, the context network, the classifier."""
+"""Neighbouring epochs as context: recording order, windows, context network, classifier."""
 
 import warnings
 
