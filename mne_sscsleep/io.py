@@ -587,6 +587,8 @@ def model_info(fname):
         "epoch_duration": EPOCH_DURATION,
         "network": _NAMES.get(id(module)),
         "preset": preset,
+        "context": int(model.params.get("context", 0) or 0),
+        "context_model": model.params.get("context_model", "gru"),
         "n_parameters": int(
             sum(
                 value.numel()
@@ -636,6 +638,12 @@ def format_model_info(info):
         f"sampling rate:  {info['sfreq']:g} Hz, {info['epoch_duration']:g}-s epochs",
         f"network:        {info['network']}, {info['n_parameters']:,} parameters",
         f"preset:         {info['preset']}",
+        "context:        "
+        + (
+            f"{info['context']} epochs on each side ({info['context_model']})"
+            if info.get("context")
+            else "none (each epoch alone, as in the paper)"
+        ),
         f"trained on:     {counts} epochs",
         f"training:       {training}",
     ]

@@ -21,7 +21,9 @@ def benchmark_module(monkeypatch):
 
 @pytest.mark.slow
 def test_benchmark_on_simulated_data(benchmark_module, tmp_path, capsys):
-    models = "paper,paper_cnn_lstm,paper_wce,lite,features_gb" + (",yasa" if _has_yasa() else "")
+    models = "paper,paper_cnn_lstm,paper_wce,lite,lite_context2,features_gb,features_yasa" + (
+        ",yasa" if _has_yasa() else ""
+    )
     argv = ["--dataset", "simulated", "--subjects", "3", "--hours", "2.5", "--folds", "3"]
     argv += ["--max-epochs", "1", "--paper-width", "0.125", "--models", models]
     results = benchmark_module["main"]([*argv, "--out", str(tmp_path)])
@@ -32,10 +34,12 @@ def test_benchmark_on_simulated_data(benchmark_module, tmp_path, capsys):
             assert fold["stage_s_per_night"] > 0
             # Each fold is scored on its own held-out subject (one 2.5-h night, 300 epochs).
             assert fold["peak_rss_mb"] > 100 and fold["n_epochs"] == 300
+            assert fold["transitions_true"] > 0 and fold["transitions_predicted"] >= 0
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["args"]["dataset"] == "simulated" and saved["args"]["protocol"] == "kfold"
     table = (tmp_path / "results.md").read_text()
     assert "SIMULATED" in table and "| lite |" in table and "| features_gb |" in table
+    assert "| lite_context2 |" in table and "| features_yasa |" in table
     assert "paper network at 0.125 width" in table
     epochs, y, _ = benchmark_module["load_dataset"](
         benchmark_module["build_parser"]().parse_args(argv)
@@ -84,6 +88,23 @@ def test_ablation_is_a_preset_of_the_benchmark(monkeypatch, tmp_path):
         models
     )
     assert argv[-2:] == ["--folds", "2"]
+
+
+def test_context_benchmark_is_a_preset_of_the_benchmark(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    calls = []
+    context = runpy.run_path(str(BENCHMARKS / "context.py"))
+    monkeypatch.setitem(context["main"].__globals__, "benchmark_main", calls.append)
+    context["main"](["--part", "lite", "--folds", "2"])
+    context["main"]([])
+    lite, everything = calls
+    models = lite[lite.index("--models") + 1].split(",")
+    assert {"features_yasa", "lite", "lite_context2", "lite_context5", "lite_context10"} <= set(
+        models
+    )
+    assert lite[lite.index("--hours") + 1] == "8" and lite[-2:] == ["--folds", "2"]
+    models = everything[everything.index("--models") + 1].split(",")
+    assert {"paper", "paper_context2", "paper_context5", "paper_context10"} <= set(models)
 
 
 def _has_yasa():

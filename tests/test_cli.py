@@ -12,6 +12,17 @@ def test_demo_runs_end_to_end(capsys):
     assert "Held-out night" in out and "macro-F1" in out and "Predicted hypnogram" in out
 
 
+def test_context_model_from_the_command_line(tmp_path, capsys):
+    output = tmp_path / "context.sscsleep"
+    args = ["train", "--simulate", "2", "--hours", "1.5", "--preset", "lite", "--context", "3"]
+    assert main([*args, "--max-epochs", "1", "-o", str(output)]) == 0
+    assert main(["info", str(output)]) == 0
+    assert "context:        3 epochs on each side (gru)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["demo", "--context", "-1"])
+    assert "--context: must be 0 or more, got -1" in capsys.readouterr().err
+
+
 def test_demo_needs_two_subjects(capsys):
     assert main(["demo", "--subjects", "1"]) == 2
     assert "--subjects must be at least 2" in capsys.readouterr().err
@@ -129,6 +140,7 @@ def test_info_describes_a_model_file(trained_model, capsys):
     assert "stages:         W, N1, N2, N3, R" in out
     assert "channel:        EEG Fpz-Cz" in out and "sampling rate:  100 Hz" in out
     assert "network:        SSCSleepNet" in out
+    assert "context:        none (each epoch alone, as in the paper)" in out
     assert "training:       1 epochs; best validation macro-F1" in out
     assert main(["info", str(trained_model.with_name("missing.sscsleep"))]) == 1
     assert "No model file" in capsys.readouterr().err

@@ -302,3 +302,28 @@ def test_transitions_per_hour_counts_within_recordings():
     assert transitions_per_hour(stages, recording=[0] * 62 + [1] * 58) == pytest.approx(88.0)
     with pytest.raises(ValueError, match="one per epoch"):
         transitions_per_hour(stages, recording=[0])
+
+
+# ---- the YASA-style baseline -------------------------------------------------------------------
+def test_yasa_features_are_per_recording_and_see_seven_minutes(nights):
+    from mne_sscsleep._features import yasa_features
+
+    epochs, _, groups = nights
+    data = epochs.get_data()
+    features = yasa_features(data, 100.0, groups)
+    assert features.shape == (len(data), 65) and np.isfinite(features).all()
+    # Each night is filtered, smoothed and scaled on its own.
+    alone = yasa_features(data[groups == 1], 100.0)
+    np.testing.assert_allclose(features[groups == 1], alone, rtol=1e-6, atol=1e-9)
+    # Time of night: hours since the start, and the fraction of the night.
+    assert features[groups == 1][0, -2] == 0 and features[groups == 1][-1, -1] == 1
+    # The rolling features are robust-scaled per night: median 0 in every night.
+    for night in np.unique(groups):
+        np.testing.assert_allclose(
+            np.median(features[groups == night, 21:63], axis=0), 0, atol=1e-9
+        )
+    # The epoch features see their own epoch only (and the filter's few seconds around it).
+    changed = data.copy()
+    changed[10] *= 3
+    difference = np.abs(yasa_features(changed, 100.0, groups) - features)
+    assert difference[10, :21].max() > 0 and difference[30, :21].max() == 0
