@@ -392,7 +392,7 @@ def epochs_order(epochs, recording=None, *, epoch_duration=EPOCH_DURATION):
     >>> epochs, _, _ = simulate_sleep_epochs(2, hours=0.5, random_state=0, verbose="error")
     >>> recording, time_index = epochs_order(epochs[[0, 1, 3, 60]])
     >>> recording.tolist(), time_index.tolist()
-    [[0, 0, 0, 1], [0, 1, 3, 0]]
+    ([0, 0, 0, 1], [0, 1, 3, 0])
     """
     metadata = epochs.metadata
     if recording is None and metadata is not None:

@@ -21,7 +21,6 @@ from ._paper import CNNLSTMBranch, SEResNetBranch, SSCSleepNet
 
 __all__ = [
     "AdaptiveLoss",
-    "CONTEXT_MODELS",
     "Augmentation",
     "CNNLSTMBranch",
     "CNNLSTMBranchLite",
