@@ -111,6 +111,7 @@ ABLATIONS = {
 for _preset in ("lite", "paper"):
     for _k in (2, 5, 10):
         ABLATIONS[f"{_preset}_context{_k}"] = {"preset": _preset, "context": _k}
+    ABLATIONS[f"{_preset}_context5_time"] = {"preset": _preset, "context": 5, "night_time": True}
     ABLATIONS[f"{_preset}_context5_tf"] = {
         "preset": _preset,
         "context": 5,

@@ -22,7 +22,8 @@ from ._epochs import EpochsDataset, check_epochs, check_epochs_labels
 from ._stages import DEFAULT_SFREQ, N_STAGES, STAGES, stage_indices
 from .io import read_model, write_model
 from .metrics import SCORERS
-from .nn import CONTEXT_MODELS, AdaptiveLoss, ContextNet, stage_softmax
+from .nn import AdaptiveLoss, ContextNet, stage_softmax
+from .nn._context import CONTEXT_MODELS
 from .training import EarlyStopping, EpochLoader, PairLoader, get_preset, resolve_dataset
 
 #: Fewest training epochs accepted: enough for a validation split and a few batches.
@@ -130,6 +131,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
     context_model : ``'gru'`` | ``'transformer'``
         The sequence model of ``context > 0``: a bidirectional GRU (default; chosen by
         measurement, see the user guide) or a one-layer transformer encoder.
+    night_time : bool
+        With ``context > 0``, also give the sequence model each epoch's time of night (hours
+        since the recording began and share of the night, as YASA's stager does). Off by
+        default: it assumes whole recordings from lights off to lights on.
     amp : None | ``'bf16'``
         Mixed precision: ``'bf16'`` runs the network under :func:`torch.autocast` in bfloat16
         (the loss stays in float32; no gradient scaling is needed). Meant for CUDA GPUs with
@@ -202,6 +207,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         patience="auto",
         context=0,
         context_model="gru",
+        night_time=False,
         amp=None,
         random_state=None,
         device="cpu",
@@ -228,6 +234,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         self.augmentation = augmentation
         self.context = context
         self.context_model = context_model
+        self.night_time = night_time
         self.amp = amp
         self.sfreq = sfreq
         self.picks = picks
@@ -636,6 +643,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
             raise ValueError(
                 f"context must be a non-negative integer (epochs on each side), got {context!r}."
             )
+        if self.night_time and not context:
+            raise ValueError(
+                "night_time=True feeds the time of night to the context model; it needs "
+                "context >= 1 (e.g. context=5)."
+            )
         if self.context_model not in CONTEXT_MODELS:
             raise ValueError(
                 f"context_model must be one of {', '.join(map(repr, CONTEXT_MODELS))}, got "
@@ -655,7 +667,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 f"context={context} needs a per-epoch network with forward_features() and "
                 f"n_features (SSCSleepNet, SSCSleepNetLite); {type(network).__name__} has none."
             )
-        return ContextNet(network, context, model=self.context_model)
+        return ContextNet(
+            network, context, model=self.context_model, night_time=bool(self.night_time)
+        )
 
     def _patience(self):
         return self._preset().patience if self.patience == "auto" else self.patience

@@ -200,7 +200,36 @@ class EpochsDataset(Dataset):
         yb = torch.zeros(len(centres), dtype=torch.int64)
         if self.y is not None:
             yb = torch.as_tensor(np.asarray(self.y)[centres], dtype=torch.int64)
-        return {"x": xb, "windows": torch.from_numpy(windows)}, yb
+        batch = {
+            "x": xb,
+            "windows": torch.from_numpy(windows),
+            "night_time": torch.from_numpy(self.night_time()[rows]),
+        }
+        return batch, yb
+
+    def night_time(self):
+        """Each epoch's time of night: hours since its recording began, and share of the night.
+
+        Returns
+        -------
+        night_time : ndarray of float32, shape (n_epochs, 2)
+            ``time_index * 30 s`` in hours, and ``time_index`` over the recording's last one
+            (0 at the first epoch, 1 at the last), the time features of YASA's stager.
+
+        Examples
+        --------
+        >>> dataset = EpochsDataset(np.zeros((3, 1, 3000), np.float32))
+        >>> dataset.night_time()[:, 1].tolist()
+        [0.0, 0.5, 1.0]
+        """
+        if getattr(self, "_night_time", None) is None:
+            codes = np.unique(self.recording, return_inverse=True)[1].reshape(-1)
+            last = np.zeros(codes.max() + 1 if len(codes) else 0, np.int64)
+            np.maximum.at(last, codes, self.time_index)
+            hours = self.time_index * EPOCH_DURATION / 3600
+            share = self.time_index / np.maximum(last[codes], 1)
+            self._night_time = np.column_stack([hours, share]).astype(np.float32)
+        return self._night_time
 
     def __getitem__(self, index):
         if isinstance(index, dict):  # {"centres": positions, "context": k} from the loaders

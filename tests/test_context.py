@@ -270,9 +270,28 @@ def test_paper_preset_with_context_fits(nights):
     assert clf.predict(epochs[240:300]).shape == (60,)
 
 
+def test_time_of_night_is_per_recording_and_reaches_the_network(nights):
+    epochs, y, groups = nights
+    dataset = check_epochs(epochs[[0, 1, 2, 119, 120, 121]])
+    hours, share = dataset.night_time().T
+    # Each night starts at 0; epoch 119 is the last of its night (1 h = 120 epochs).
+    np.testing.assert_allclose(hours, [0, 30 / 3600, 60 / 3600, 119 * 30 / 3600, 0, 30 / 3600])
+    np.testing.assert_allclose(share, [0, 1 / 119, 2 / 119, 1, 0, 1])
+    net = ContextNet(SSCSleepNetLite(), context=1, night_time=True)
+    batch, _ = dataset[{"centres": [0, 1], "context": 1}]
+    assert net(**batch)[0].shape == (2, 5)
+    with pytest.raises(ValueError, match="pass night_time of shape"):
+        net(batch["x"], batch["windows"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        clf = SSCSleepClassifier(**CONTEXT, night_time=True).fit(epochs, y)
+    assert clf.module_.night_time and clf.predict(epochs[:10]).shape == (10,)
+
+
 @pytest.mark.parametrize(
     ("params", "match"),
     [
+        ({"context": 0, "night_time": True}, "night_time=True .* needs context >= 1"),
         ({"context": -1}, "context must be a non-negative integer"),
         ({"context": 2.5}, "context must be a non-negative integer"),
         ({"context": 2, "context_model": "lstm"}, "context_model must be one of"),

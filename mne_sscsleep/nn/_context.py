@@ -50,12 +50,16 @@ class ContextNet(nn.Module):
         Dropout on the sequence model's output.
     n_classes : int
         Number of stage outputs.
+    night_time : bool
+        Also feed each epoch's time of night (hours since the recording began and share of the
+        night, the ``night_time`` input) to the sequence model, as YASA's stager does.
 
     Notes
     -----
-    ``forward(x, windows)``: ``x`` of shape ``(U, 1, T)``, ``windows`` of shape ``(U, W)``
-    (int64 rows into ``x``, ``-1`` for none) -> ``(logits (N, n_classes), u (N, D), v (N, D))``
-    for the ``N`` rows whose centre is not ``-1``, in row order.
+    ``forward(x, windows, night_time=None)``: ``x`` of shape ``(U, 1, T)``, ``windows`` of shape
+    ``(U, W)`` (int64 rows into ``x``, ``-1`` for none), ``night_time`` of shape ``(U, 2)`` ->
+    ``(logits (N, n_classes), u (N, D), v (N, D))`` for the ``N`` rows whose centre is not
+    ``-1``, in row order.
 
     Examples
     --------
@@ -69,7 +73,15 @@ class ContextNet(nn.Module):
     """
 
     def __init__(
-        self, epoch_network, context, *, model="gru", hidden=64, dropout=0.25, n_classes=5
+        self,
+        epoch_network,
+        context,
+        *,
+        model="gru",
+        hidden=64,
+        dropout=0.25,
+        n_classes=5,
+        night_time=False,
     ):
         super().__init__()
         context = int(context)
@@ -80,7 +92,8 @@ class ContextNet(nn.Module):
         self.epoch_network = epoch_network
         self.context = context
         self.model = model
-        n_features = int(epoch_network.n_features)
+        self.night_time = bool(night_time)
+        n_features = int(epoch_network.n_features) + 2 * self.night_time
         width = 2 * context + 1
         if model == "gru":
             # The mask is one more input feature, so padding reads as padding, not as silence.
@@ -101,7 +114,7 @@ class ContextNet(nn.Module):
         nn.init.zeros_(self.context_head[-1].weight)
         nn.init.zeros_(self.context_head[-1].bias)
 
-    def forward(self, x, windows):
+    def forward(self, x, windows, night_time=None):
         """Classify the centre epoch of each window.
 
         Parameters
@@ -111,6 +124,9 @@ class ContextNet(nn.Module):
         windows : Tensor of int64, shape (U, 2 * context + 1)
             Rows of ``x`` around each row's epoch (``-1``: none); rows whose centre is ``-1``
             are context only.
+        night_time : Tensor, shape (U, 2) | None
+            Hours since the recording began and share of the night of each row; needed when
+            the network was built with ``night_time=True``, ignored otherwise.
 
         Returns
         -------
@@ -126,10 +142,18 @@ class ContextNet(nn.Module):
                 f"context {k}, got {tuple(windows.shape)}."
             )
         fused, u, v = self.epoch_network.forward_features(x)
+        features = fused
+        if self.night_time:
+            if night_time is None or night_time.shape != (len(x), 2):
+                raise ValueError(
+                    f"This ContextNet reads the time of night: pass night_time of shape "
+                    f"({len(x)}, 2)."
+                )
+            features = torch.cat([fused, night_time.to(fused.dtype)], dim=1)
         output = windows[:, k] >= 0
         rows = windows[output]  # (N, W)
         valid = rows >= 0
-        sequence = fused[rows.clamp(min=0)] * valid.unsqueeze(-1).to(fused.dtype)
+        sequence = features[rows.clamp(min=0)] * valid.unsqueeze(-1).to(fused.dtype)
         if self.model == "gru":
             sequence = torch.cat([sequence, valid.unsqueeze(-1).to(fused.dtype)], dim=-1)
             states, _ = self.sequence(sequence)
