@@ -200,6 +200,28 @@ class SEResidualBlock(nn.Module):
         return out
 
 
+def check_epoch_batch(network, x):
+    """Refuse a batch that is not ``(B, 1, network.n_times)`` with a message naming both shapes.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        A per-epoch network with an ``n_times`` attribute.
+    x : Tensor
+        The batch.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> check_epoch_batch(SimpleNamespace(n_times=3000), torch.zeros(2, 1, 3000))
+    """
+    if x.ndim != 3 or x.shape[1] != 1 or x.shape[2] != network.n_times:
+        raise ValueError(
+            f"{type(network).__name__} expects input of shape (batch, 1, {network.n_times}), "
+            f"got {tuple(x.shape)}."
+        )
+
+
 def stage_softmax(logits):
     """Stage probabilities from logits: a softmax over the last dimension.
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .._stages import DEFAULT_SFREQ, EPOCH_DURATION, N_STAGES
-from ._blocks import SEResidualBlock
+from ._blocks import SEResidualBlock, check_epoch_batch
 
 
 def _conv_bn_relu(in_channels, out_channels, kernel_size, stride, pool=1):
@@ -312,11 +312,7 @@ class SSCSleepNetLite(nn.Module):
         z_se, z_lstm : Tensor, shape (B, D) or (B, 0)
             The branch embeddings, as :meth:`forward` returns them.
         """
-        if x.ndim != 3 or x.shape[1] != 1 or x.shape[2] != self.n_times:
-            raise ValueError(
-                f"{type(self).__name__} expects input of shape (batch, 1, {self.n_times}), got "
-                f"{tuple(x.shape)}."
-            )
+        check_epoch_batch(self, x)
         std, mean = torch.std_mean(x, dim=-1, keepdim=True)
         scale = (std * self.input_scale).clamp(min=1e-3)  # (B, 1, 1), microvolts
         if self.input_norm is not None:

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .._stages import DEFAULT_SFREQ, EPOCH_DURATION, N_STAGES
-from ._blocks import SEResidualBlock, make_activation
+from ._blocks import SEResidualBlock, check_epoch_batch, make_activation
 
 
 class CNNLSTMBranch(nn.Module):
@@ -396,11 +396,7 @@ class SSCSleepNet(nn.Module):
         u, v : Tensor
             The branch embeddings, as :meth:`forward` returns them.
         """
-        if x.ndim != 3 or x.shape[1] != 1 or x.shape[2] != self.n_times:
-            raise ValueError(
-                f"{type(self).__name__} expects input of shape (batch, 1, {self.n_times}), got "
-                f"{tuple(x.shape)}."
-            )
+        check_epoch_batch(self, x)
         x = x * self.input_scale
         if self.normalization == "epoch":
             std, mean = torch.std_mean(x, dim=-1, keepdim=True)
