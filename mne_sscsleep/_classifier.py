@@ -293,6 +293,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
             resolve_dataset(X)  # skorch's validation split of a checked dataset
             return X
         if isinstance(X, EpochsDataset):
+            if recording is not None:
+                raise ValueError(
+                    "recording= cannot be combined with a checked dataset, which has its "
+                    "recordings already; pass them to check_epochs(X, recording=...)."
+                )
             if not np.isclose(X.sfreq, self.sfreq):
                 raise ValueError(
                     f"The dataset was checked at {X.sfreq:g} Hz but the model works at "

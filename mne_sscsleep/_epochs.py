@@ -131,12 +131,7 @@ class EpochsDataset(Dataset):
                 f"recording and time_index must hold one value per epoch ({n_epochs}), got "
                 f"shapes {self.recording.shape} and {self.time_index.shape}."
             )
-        self._order = None
-
-    @property
-    def n_recordings(self):
-        """Number of distinct recordings."""
-        return len(np.unique(self.recording))
+        self._order = self._night_time = None  # computed when first needed
 
     def neighbors(self, positions, offsets):
         """Positions of the epochs ``offsets`` epochs away in time, in the same recording.
@@ -222,7 +217,7 @@ class EpochsDataset(Dataset):
         >>> dataset.night_time()[:, 1].tolist()
         [0.0, 0.5, 1.0]
         """
-        if getattr(self, "_night_time", None) is None:
+        if self._night_time is None:
             codes = np.unique(self.recording, return_inverse=True)[1].reshape(-1)
             last = np.zeros(codes.max() + 1 if len(codes) else 0, np.int64)
             np.maximum.at(last, codes, self.time_index)

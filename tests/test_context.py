@@ -312,6 +312,8 @@ def test_recording_cannot_double_a_checked_dataset(nights):
     dataset = check_epochs_labels(epochs, y)
     with pytest.raises(ValueError, match="recording= cannot be combined"):
         SSCSleepClassifier(**CONTEXT).fit(dataset, recording=groups)
+    with pytest.raises(ValueError, match="recording= cannot be combined"):
+        SSCSleepClassifier(**CONTEXT).get_dataset(dataset, recording=groups)
 
 
 def test_transitions_per_hour_counts_within_recordings():
