@@ -75,8 +75,8 @@ class PairLoader(DataLoader):
     n1_share : float | None
         Share of pairs that contain an N1 anchor (None: N1's natural frequency).
     n_pairs : int | None
-        Pairs per training epoch; default ``ceil(n / 2)``, so each training epoch visits about
-        as many epochs as the training set holds.
+        Pairs per training epoch (of runs, with context); by default each training epoch visits
+        about as many epochs as the training set holds.
     random_state : int | numpy.random.Generator | None
         Seed of the pair draws (the classifier passes one derived from its ``random_state``).
     start_pass : int

@@ -105,7 +105,8 @@ class PairBatchSampler(torch.utils.data.Sampler):
     n1_share : float | None
         Share of pairs whose anchor is N1 (None: N1's natural frequency).
     n_pairs : int | None
-        Pairs per pass; default ``ceil(n_candidates / 2)``, so a pass visits about as many
+        Pairs per pass (of runs, for context models); default ``ceil(n_candidates / 2)``
+        (``ceil(n_candidates / (2 * run_length))`` with context), so a pass visits about as many
         epochs as there are candidates.
     drop_last : bool
         Drop a last batch smaller than ``batch_size`` pairs.
