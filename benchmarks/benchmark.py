@@ -336,7 +336,12 @@ def markdown_table(results, y, args):
         if args.protocol == "kfold"
         else f"70/30 subject holdout ({args.valid_subjects} validation subjects)"
     )
-    width = "" if args.paper_width == 1.0 else f"; paper network at {args.paper_width:g} width"
+    uses_paper = any(ABLATIONS.get(name, {}).get("preset") == "paper" for name in results)
+    width = (
+        f"; paper network at {args.paper_width:g} width"
+        if uses_paper and args.paper_width != 1.0
+        else ""
+    )
     lines = [
         f"Dataset: {args.dataset}"
         + (
