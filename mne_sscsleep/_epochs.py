@@ -337,6 +337,7 @@ def check_epochs(
         )
     else:
         data = _data_from_array(X, picks=picks)
+        recording = _recording_codes(recording, len(data))
         if ch_name is not None and not isinstance(ch_name, str):
             raise TypeError(f"ch_name must be a string or None, got {ch_name!r}.")
     n_epochs, _, n_times = data.shape
@@ -365,7 +366,6 @@ def check_epochs(
             "resample=True."
         )
     _check_values(data, on_flat)
-    recording = _recording_codes(recording, n_epochs)
     return EpochsDataset(
         data, ch_name=ch_name, sfreq=sfreq, recording=recording, time_index=time_index
     )
@@ -402,8 +402,9 @@ def epochs_order(epochs, recording=None, *, epoch_duration=EPOCH_DURATION):
 
     Returns
     -------
-    recording : ndarray, shape (n_epochs,)
-        Recording ids (as given or read).
+    recording : ndarray of int64, shape (n_epochs,)
+        Recording codes ``0 .. n_recordings - 1``, in the sorted order of the ids given or
+        read.
     time_index : ndarray of int64, shape (n_epochs,)
         Start of each epoch in epochs since the first one of its recording (from
         ``epochs.events``): consecutive epochs differ by one, a gap by more. Where the events
@@ -442,7 +443,7 @@ def epochs_order(epochs, recording=None, *, epoch_duration=EPOCH_DURATION):
             # Events closer than one epoch (EpochsArray's default events 0, 1, 2, ..., or
             # overlapping windows) say nothing about time: take the rows in their order.
             time_index[mine] = np.arange(mine.sum())
-    return (codes if recording is None else np.asarray(recording)), time_index
+    return codes, time_index
 
 
 def _check_positive(value, name):
