@@ -7,6 +7,7 @@ augmentation and loss -> probabilities over the stages the model knows -> the us
 
 from __future__ import annotations
 
+import datetime
 import warnings
 
 import numpy as np
@@ -19,9 +20,16 @@ from skorch.history import History
 from skorch.utils import to_tensor
 
 from ._epochs import EpochsDataset, check_epochs, check_epochs_labels
-from ._stages import DEFAULT_SFREQ, N_STAGES, STAGES, stage_indices
+from ._stages import (
+    DEFAULT_SFREQ,
+    N_STAGES,
+    STAGES,
+    _map_key,
+    check_stage_map,
+    stage_indices,
+)
 from .io import read_model, write_model
-from .metrics import SCORERS
+from .metrics import macro_f1_score, n1_f1_score, stage_accuracy_score
 from .nn import AdaptiveLoss, ContextNet, stage_softmax
 from .nn._context import CONTEXT_MODELS
 from .training import EarlyStopping, EpochLoader, PairLoader, get_preset, resolve_dataset
@@ -110,12 +118,22 @@ class SSCSleepClassifier(NeuralNetClassifier):
         The labels the model predicts, one per stage (e.g. ``['W', 'N1', 'N2', 'N3', 'R']``).
         None: the stages seen in training. Declaring them lets ``partial_fit`` learn from
         batches that miss a stage, and keeps ``predict_proba``'s columns fixed.
+    stage_map : dict | None
+        What your labels mean, ``{label: stage}`` (e.g. ``{1: 'W', 2: 'N1', 3: 'N2',
+        4: 'N3', 5: 'R'}``). Needed for integer labels other than exactly the five codes
+        0..4 (W, N1, N2, N3, R), which are never guessed; not needed for stage names, for
+        ``mne.Epochs`` with ``y=None`` (labels are the ``event_id`` names) or with
+        ``y=epochs.events[:, 2]`` (codes read through ``epochs.event_id``).
     sfreq : float
         Sampling rate of the model in Hz; input epochs are 30 s long.
     picks : str | int | None
         Channel to use when the input has several (None: the only one, or the only EEG one).
     resample : bool
         Resample ``mne.Epochs`` at another rate to ``sfreq`` instead of raising an error.
+    on_flat : ``'raise'`` | ``'warn'`` | ``'ignore'``
+        What to do with flat epochs (peak-to-peak below 0.1 uV: an electrode off or a
+        zero-filled gap) in ``fit`` and ``predict``: an error (default), a warning, or
+        nothing. :func:`~mne_sscsleep.stage` leaves such epochs unscored instead.
     patience : ``'auto'`` | int | None
         Early-stopping patience in epochs (on validation macro-F1); None disables it.
         ``'auto'``: the preset's, 10 for ``'paper'`` (its loss schedule starts slowly: the
@@ -145,9 +163,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
         predictions on CPU, and a training resumed from a checkpoint continues as the
         uninterrupted one would. Note: seeding sets torch's global random state.
     device : str
-        ``'cpu'`` or ``'cuda'``.
+        ``'cpu'`` or ``'cuda'`` (``'cuda:1'``, ...); checked when training starts.
     verbose : int
-        0: silent; 1: one line per training epoch.
+        0: silent; 1: one line per training epoch with a progress bar inside each epoch
+        (when the output is a terminal or a notebook, and no ANSI colours when it is not).
     **kwargs
         Other skorch parameters (``callbacks``, ``warm_start``, prefixed parameters, ...).
         ``compile=True`` runs the network under ``torch.compile`` (arguments as
@@ -158,7 +177,13 @@ class SSCSleepClassifier(NeuralNetClassifier):
     Attributes
     ----------
     classes_ : ndarray
-        The user's labels of the stages the model predicts, in stage order.
+        The user's labels of the stages the model predicts, in stage order: the labels given
+        in training, one per stage (the stage's canonical name where one stage had several
+        spellings, such as ``'Sleep stage 3'`` and ``'Sleep stage 4'``; the most frequent
+        code where several integer codes meant one stage).
+    stage_map_ : dict
+        Every training label (and every entry of ``stage_map`` or of the event codes read)
+        to its canonical stage; scorers use it to read labels as the model does.
     stages_ : tuple of str
         The canonical stages behind ``classes_``.
     class_counts_ : ndarray of int, shape (5,)
@@ -201,9 +226,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
         augmentation="auto",
         predict_nonlinearity=stage_softmax,
         classes=None,
+        stage_map=None,
         sfreq=DEFAULT_SFREQ,
         picks=None,
         resample=False,
+        on_flat="raise",
         patience="auto",
         context=0,
         context_model="gru",
@@ -236,9 +263,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
         self.context_model = context_model
         self.night_time = night_time
         self.amp = amp
+        self.stage_map = stage_map
         self.sfreq = sfreq
         self.picks = picks
         self.resample = resample
+        self.on_flat = on_flat
         self.patience = patience
         self.random_state = random_state
 
@@ -252,8 +281,12 @@ class SSCSleepClassifier(NeuralNetClassifier):
             if name != "valid_acc"
         ]
         extra = [
-            (f"valid_{name}", EpochScoring(SCORERS[key], False, name=f"valid_{name}"))
-            for name, key in (("acc", "accuracy"), ("macro_f1", "macro_f1"), ("n1_f1", "n1_f1"))
+            (f"valid_{name}", EpochScoring(_ValidScorer(metric), False, name=f"valid_{name}"))
+            for name, metric in (
+                ("acc", stage_accuracy_score),
+                ("macro_f1", macro_f1_score),
+                ("n1_f1", n1_f1_score),
+            )
         ]
         extra += [(name, make()) for name, make in self._preset().callbacks.items()]
         patience = self._patience()
@@ -354,6 +387,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         return params
 
     def initialize_module(self):
+        self._check_device()
         if self.random_state is not None:
             torch.manual_seed(self._seed(_SEED_WEIGHTS))
         self.module_ = self._build_network()
@@ -496,6 +530,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         else:
             self._check_known_stages(dataset, classes)
             self._warn_if_other_channel(dataset)
+            self.training_data_ = _training_record(dataset, getattr(self, "training_data_", None))
         return super().partial_fit(dataset, dataset.y, **fit_params)
 
     def predict_proba(self, X, *, recording=None):
@@ -559,7 +594,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
         params = {
             name: value
             for name, value in self.get_params(deep=False).items()
-            if not name.startswith("callbacks__") or name.split("__")[1] in defaults
+            if (not name.startswith("callbacks__") or name.split("__")[1] in defaults)
+            and name != "stage_map"  # stored whole, as the fitted stage_map_
         }
         return write_model(
             fname,
@@ -572,6 +608,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
             ch_name=self.ch_name_,
             sfreq=self.sfreq,
             history=self.history.to_list(),
+            stage_map=self.stage_map_,
+            training_data=getattr(self, "training_data_", None),
         )
 
     @classmethod
@@ -598,7 +636,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
         model = read_model(fname)
         try:
             clf = cls(**model.params, device=device)
-            clf._set_labels(model.classes, model.stages, model.class_counts, model.ch_name)
+            clf._set_labels(
+                model.classes, model.stages, model.class_counts, model.ch_name, model.stage_map
+            )
+            clf.training_data_ = dict(model.training_data)
             clf._check_state_shapes(model, fname)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # skorch's re-init messages
@@ -680,7 +721,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
         return self._preset().patience if self.patience == "auto" else self.patience
 
     def _input_options(self):
-        return dict(sfreq=self.sfreq, picks=self.picks, resample=self.resample)
+        return dict(
+            sfreq=self.sfreq, picks=self.picks, resample=self.resample, on_flat=self.on_flat
+        )
 
     def _training_dataset(self, X, y, recording=None):
         if self.random_state is not None and (
@@ -690,8 +733,12 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 f"random_state must be an int or None, got {type(self.random_state).__name__} "
                 f"{self.random_state!r}."
             )
+        self._check_training_params()
+        stage_map = self._label_stage_map()
         if not isinstance(X, EpochsDataset):
-            dataset = check_epochs_labels(X, y, recording=recording, **self._input_options())
+            dataset = check_epochs_labels(
+                X, y, recording=recording, stage_map=stage_map, **self._input_options()
+            )
             self._warn_if_unordered(X, dataset, recording)
             return dataset
         if recording is not None:
@@ -709,13 +756,14 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 )
             dataset = EpochsDataset(
                 dataset.X,
-                stage_indices(labels),
+                stage_indices(labels, stage_map=stage_map),
                 labels=labels,
                 ch_name=dataset.ch_name,
                 sfreq=dataset.sfreq,
                 recording=dataset.recording,
                 time_index=dataset.time_index,
             )
+            dataset.stage_map = stage_map
         elif dataset.y is None:
             raise ValueError("The dataset holds no labels; pass y, or use check_epochs_labels.")
         return dataset
@@ -740,14 +788,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 "needs at least two, and normally all five (W, N1, N2, N3, R)."
             )
         if classes is None:
-            present, labels = seen, []
-            for stage in present:
-                spellings = np.unique(dataset.labels[stages == stage].astype(str))
-                # Several spellings of one stage (e.g. 'Sleep stage 3' and 'Sleep stage 4' for
-                # N3): answer with the stage's canonical name.
-                labels.append(
-                    STAGES[stage] if len(spellings) > 1 else dataset.labels[stages == stage][0]
-                )
+            present, labels = (
+                seen,
+                [_stage_label(dataset.labels[stages == stage], stage) for stage in seen],
+            )
         else:
             present, labels = self._declared_classes(classes)
             unknown = [STAGES[stage] for stage in seen if stage not in present]
@@ -770,21 +814,104 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 RuntimeWarning,
                 stacklevel=3,
             )
-        self._set_labels(labels, [STAGES[stage] for stage in present], counts, dataset.ch_name)
+        stage_map = {}
+        for label, stage in zip(dataset.labels.tolist(), stages.tolist()):
+            stage_map.setdefault(_map_key(label), STAGES[stage])
+        stage_map.update(dataset.stage_map or {})
+        stages_present = [STAGES[stage] for stage in present]
+        stage_map.update({_map_key(label): stage for label, stage in zip(labels, stages_present)})
+        self._set_labels(labels, stages_present, counts, dataset.ch_name, stage_map)
+        self.training_data_ = _training_record(dataset)
 
-    def _set_labels(self, labels, stages, counts, ch_name):
+    def _set_labels(self, labels, stages, counts, ch_name, stage_map=None):
         self.classes_user_ = np.asarray(labels)
         self.stages_ = tuple(stages)
         self.class_counts_ = np.asarray(counts)
         self.ch_name_ = ch_name
+        if stage_map is None:
+            stage_map = {_map_key(label): stage for label, stage in zip(labels, stages)}
+        self.stage_map_ = stage_map
 
-    @staticmethod
-    def _declared_classes(classes):
+    def _check_training_params(self):
+        """Refuse settings that would fail deep inside torch or skorch, in our words."""
+        for name in ("max_epochs", "batch_size"):
+            value = getattr(self, name)
+            if name == "batch_size" and value == -1:
+                continue  # skorch's "the whole dataset in one batch"
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(
+                    f"{name} must be a whole number of at least 1, got {value!r}"
+                    + (" (-1 means one batch of all epochs)." if name == "batch_size" else ".")
+                )
+        if self.lr is not None:
+            try:
+                lr = float(self.lr)
+            except (TypeError, ValueError):
+                raise TypeError(f"lr must be a number or None, got {self.lr!r}.") from None
+            if not np.isfinite(lr) or lr <= 0:
+                raise ValueError(
+                    f"lr must be a positive learning rate (e.g. 1e-3), or None for the "
+                    f"preset's; got {self.lr!r}."
+                )
+        self._check_device()
+
+    def _check_device(self):
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError):
+            raise ValueError(
+                f"device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}."
+            ) from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            build = "a CPU-only build" if torch.version.cuda is None else "a CUDA build"
+            raise ValueError(
+                f"device={self.device!r}, but PyTorch sees no CUDA GPU (torch "
+                f"{torch.__version__}, {build}). On a GPU machine install a CUDA build of "
+                "PyTorch (plain pip install torch from PyPI is one on Linux; see "
+                "https://pytorch.org/get-started/locally/), or use device='cpu'."
+            )
+        if device.type == "cuda" and device.index is not None:
+            if device.index >= torch.cuda.device_count():
+                raise ValueError(
+                    f"device={self.device!r}, but PyTorch sees {torch.cuda.device_count()} "
+                    "GPU(s), numbered from 0."
+                )
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise ValueError(f"device={self.device!r}, but this machine has no MPS device.")
+
+    def _label_stage_map(self):
+        """The ``{label: stage}`` mapping that reads training labels (None: their names)."""
+        if self.stage_map is not None:
+            check_stage_map(self.stage_map)
+            return self.stage_map
+        fitted = getattr(self, "stage_map_", None)
+        if fitted and any(not isinstance(label, str) for label in fitted):
+            return fitted  # later partial_fit batches: codes mean what they meant at first
+        return None
+
+    def label_stages(self, labels):
+        """Canonical stage index of each label, read as the model reads its training labels.
+
+        Parameters
+        ----------
+        labels : array-like, shape (n_epochs,)
+            Labels in the form given in training (or any stage name).
+
+        Returns
+        -------
+        indices : ndarray of int64, shape (n_epochs,)
+            Indices into :data:`~mne_sscsleep.STAGES`.
+        """
+        self.check_is_fitted()
+        return stage_indices(np.asarray(labels), stage_map=self.stage_map_)
+
+    def _declared_classes(self, classes):
         """Stage indices and labels (in stage order) of a ``classes`` declaration."""
         labels = np.asarray(classes)
         if labels.ndim != 1 or len(labels) == 0:
             raise ValueError(f"classes must be a non-empty list of labels, got {classes!r}.")
-        indices = stage_indices(labels, name="classes")
+        stage_map = self._label_stage_map()
+        indices = stage_indices(labels, name="classes", stage_map=stage_map)
         if len(set(indices.tolist())) != len(indices):
             raise ValueError(
                 f"classes={list(labels)!r} names a stage twice; give one label per stage."
@@ -878,6 +1005,76 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 RuntimeWarning,
                 stacklevel=4,
             )
+
+
+def _training_record(dataset, previous=None):
+    """What a model was trained on (``training_data_``), adding to an earlier record."""
+    from ._version import __version__
+
+    provenance = dataset.provenance or {}
+    simulated = provenance.get("simulated")
+    recordings = list(provenance.get("recordings") or [])
+    n_recordings = len(np.unique(dataset.recording))
+    record = {
+        "source": _source(provenance),
+        "simulated": simulated,
+        "n_recordings": n_recordings,
+        "n_epochs": len(dataset),
+        "recordings": recordings[:1000],
+        "date": datetime.date.today().isoformat(),
+        "package_version": __version__,
+    }
+    if previous:
+        known = previous.get("simulated")
+        record.update(
+            source=previous.get("source")
+            if previous.get("source") == record["source"]
+            else "several sources (partial_fit)",
+            simulated=None if None in (known, simulated) else bool(known and simulated),
+            n_recordings=int(previous.get("n_recordings", 0)) + n_recordings,
+            n_epochs=int(previous.get("n_epochs", 0)) + len(dataset),
+            recordings=sorted(set(previous.get("recordings") or []) | set(recordings))[:1000],
+        )
+    return record
+
+
+def _source(provenance):
+    if provenance.get("simulated"):
+        return "simulated nights (mne-sscsleep simulator)"
+    if provenance.get("input") == "array":
+        return "arrays (origin not recorded)"
+    description = provenance.get("description")
+    return f"{provenance.get('input', 'mne.Epochs')}" + (f": {description}" if description else "")
+
+
+def _stage_label(labels, stage):
+    """The one label ``predict`` answers with for a stage, from its training labels."""
+    values = labels.tolist()
+    distinct = set(values)
+    if len(distinct) == 1:
+        return labels[0]
+    if all(isinstance(value, int) for value in distinct):
+        # Several integer codes for one stage (e.g. R&K 3 and 4 coded apart): the commonest.
+        return max(sorted(distinct), key=values.count)
+    # Several spellings of one stage (e.g. 'Sleep stage 3' and 'Sleep stage 4' for N3): answer
+    # with the stage's canonical name.
+    return STAGES[stage]
+
+
+class _ValidScorer:
+    """A stage metric for the classifier's own scoring callbacks.
+
+    skorch hands them the dataset's targets, the canonical stage indices, while ``predict``
+    answers in the user's labels: read those back through the model's ``stage_map_``.
+    """
+
+    def __init__(self, metric):
+        self.metric = metric
+
+    def __call__(self, net, X, y):
+        stages = np.asarray(STAGES)
+        y_pred = net.label_stages(net.predict(X))
+        return self.metric(stages[np.asarray(y, dtype=np.int64)], stages[y_pred])
 
 
 def _is_subclass(component, parent):

@@ -17,13 +17,22 @@ passes this boundary without any copy: fitting 40,000 epochs holds the data once
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 from skorch.dataset import Dataset
 
 from ._channels import pick_channel, pick_from_info
-from ._stages import DEFAULT_SFREQ, EPOCH_DURATION, stage_indices
+from ._stages import (
+    DEFAULT_SFREQ,
+    EPOCH_DURATION,
+    SIMULATED_DESCRIPTION,
+    STAGES,
+    check_stage_map,
+    stage_index,
+    stage_indices,
+)
 
 # Peak-to-peak amplitude (volts) under which an epoch is called flat: a disconnected electrode or
 # a zero-padded gap, far below the few microvolts of even the quietest real EEG.
@@ -131,6 +140,8 @@ class EpochsDataset(Dataset):
                 f"recording and time_index must hold one value per epoch ({n_epochs}), got "
                 f"shapes {self.recording.shape} and {self.time_index.shape}."
             )
+        self.stage_map = None  # {label: stage} used to read the labels, if not their names
+        self.provenance = {}  # where the epochs came from (see data_provenance)
         self._order = self._night_time = None  # computed when first needed
 
     def neighbors(self, positions, offsets):
@@ -319,7 +330,7 @@ def check_epochs(
     epoch_duration = _check_positive(epoch_duration, "epoch_duration")
     import mne
 
-    X = merge_epochs_list(X)
+    X = load_lazy_epochs(merge_epochs_list(X))
     time_index = None
     if isinstance(X, mne.BaseEpochs):
         recording, time_index = epochs_order(X, recording, epoch_duration=epoch_duration)
@@ -366,9 +377,54 @@ def check_epochs(
             "resample=True."
         )
     _check_values(data, on_flat)
-    return EpochsDataset(
+    dataset = EpochsDataset(
         data, ch_name=ch_name, sfreq=sfreq, recording=recording, time_index=time_index
     )
+    dataset.provenance = data_provenance(X)
+    return dataset
+
+
+def data_provenance(X):
+    """Where epochs came from, as model files record it.
+
+    Parameters
+    ----------
+    X : mne.Epochs | mne.io.Raw | ndarray
+        The input.
+
+    Returns
+    -------
+    provenance : dict
+        ``input`` (``'mne.Epochs'``, ``'mne.io.Raw'`` or ``'array'``), ``simulated`` (True
+        for the simulator's data, False for MNE objects without its mark, None for arrays,
+        which carry no mark), ``description`` (``info['description']``) and ``recordings``
+        (the ``'recording'`` metadata column's names, e.g. the loaders' file names).
+
+    Examples
+    --------
+    >>> from mne_sscsleep.datasets import simulate_sleep_epochs
+    >>> epochs, _, _ = simulate_sleep_epochs(1, hours=0.5, random_state=0, verbose="error")
+    >>> data_provenance(epochs)["simulated"], data_provenance(epochs.get_data())["simulated"]
+    (True, None)
+    """
+    import mne
+
+    if not isinstance(X, (mne.BaseEpochs, mne.io.BaseRaw)):
+        return {"input": "array", "simulated": None, "description": None, "recordings": []}
+    description = X.info.get("description")
+    recordings = []
+    metadata = getattr(X, "metadata", None)
+    if metadata is not None and "recording" in metadata.columns:
+        recordings = sorted(map(str, metadata["recording"].unique()))
+    raw = getattr(X, "_raw", None)  # lazy Epochs keep their Raw, which knows its files
+    filenames = getattr(raw if raw is not None else X, "filenames", None) or []
+    recordings = recordings or [Path(str(name)).name for name in filenames if name]
+    return {
+        "input": "mne.Epochs" if isinstance(X, mne.BaseEpochs) else "mne.io.Raw",
+        "simulated": description == SIMULATED_DESCRIPTION,
+        "description": description,
+        "recordings": recordings,
+    }
 
 
 def _recording_codes(recording, n_epochs):
@@ -635,7 +691,7 @@ def _check_values(data, on_flat):
         _warn(message)
 
 
-def check_epochs_labels(X, y, **kwargs):
+def check_epochs_labels(X, y, *, stage_map=None, **kwargs):
     """Validate epochs and their labels together.
 
     Parameters
@@ -644,15 +700,21 @@ def check_epochs_labels(X, y, **kwargs):
         See :func:`check_epochs`.
     y : array-like, shape (n_epochs,) | None
         Stage labels (see :func:`~mne_sscsleep.stage_indices`). If None and ``X`` is
-        ``mne.Epochs``, labels are read from ``X.events`` and ``X.event_id``.
+        ``mne.Epochs``, labels are the ``event_id`` names of ``X.events``. Integer labels equal
+        to ``X.events[:, 2]`` (MNE's event codes, as in MNE's sleep tutorial) are read through
+        ``X.event_id``: each code means the stage its event name names.
+    stage_map : dict | None
+        Explicit ``{label: stage}`` mapping (see :func:`~mne_sscsleep.stage_indices`); it wins
+        over ``event_id``.
     **kwargs
         Passed to :func:`check_epochs`.
 
     Returns
     -------
     dataset : EpochsDataset
-        The validated input, with ``y`` (stage indices) and ``labels`` (the user's labels as
-        given, or the ``event_id`` names) filled in.
+        The validated input, with ``y`` (stage indices), ``labels`` (the user's labels as
+        given, or the ``event_id`` names) and ``stage_map`` (the ``{label: stage index}``
+        mapping used, or None) filled in.
 
     Examples
     --------
@@ -665,7 +727,7 @@ def check_epochs_labels(X, y, **kwargs):
     import mne
 
     _reject_sparse(X)
-    X = merge_epochs_list(X)
+    X = load_lazy_epochs(merge_epochs_list(X))
     if y is None:
         if not isinstance(X, mne.BaseEpochs):
             raise ValueError(
@@ -686,14 +748,78 @@ def check_epochs_labels(X, y, **kwargs):
         ) from None
     n_epochs = _n_epochs(X)
     if labels.ndim != 1 or len(labels) != n_epochs:
+        dropped = ""
+        if isinstance(X, mne.BaseEpochs) and labels.ndim == 1 and len(labels) > n_epochs:
+            dropped = (
+                " MNE dropped bad epochs when reading them (see epochs.drop_log): take y "
+                "after epochs.drop_bad(), e.g. y = epochs.drop_bad().events[:, 2]."
+            )
         raise ValueError(
             f"X has {n_epochs} epochs but y has {labels.shape[0] if labels.ndim else 0} labels "
-            f"(shape {labels.shape}); pass one label per epoch."
+            f"(shape {labels.shape}); pass one label per epoch.{dropped}"
         )
-    indices = stage_indices(labels, name=name)
+    if stage_map is None and isinstance(X, mne.BaseEpochs):
+        stage_map = _event_code_stage_map(X, labels)
+    if stage_map is not None:
+        stage_map = {key: STAGES[index] for key, index in check_stage_map(stage_map).items()}
+    indices = stage_indices(labels, name=name, stage_map=stage_map)
     dataset = check_epochs(X, **kwargs)
-    dataset.y, dataset.labels = indices, labels
+    dataset.y, dataset.labels, dataset.stage_map = indices, labels, stage_map
     return dataset
+
+
+def _event_code_stage_map(epochs, labels):
+    """``{code: event name}`` when ``labels`` are the epochs' event codes, else None."""
+    if labels.dtype.kind not in "iu" or not np.array_equal(labels, epochs.events[:, 2]):
+        return None
+    names = {code: name for name, code in epochs.event_id.items()}
+    not_stages = sorted(
+        {names.get(code, str(code)) for code in np.unique(labels).tolist()}
+        - {name for name in names.values() if stage_index(name) is not None}
+    )
+    if not_stages:
+        raise ValueError(
+            f"y holds the epochs' event codes, read through epochs.event_id, but the events "
+            f"{', '.join(map(repr, not_stages[:10]))} name no sleep stage. Drop those epochs "
+            "(epochs = epochs[list_of_stage_names]) or pass stage_map={code: stage}."
+        )
+    return {int(code): name for code, name in names.items() if stage_index(name) is not None}
+
+
+def load_lazy_epochs(X):
+    """Settle which epochs of a lazy (not preloaded) ``mne.Epochs`` exist; else pass through.
+
+    MNE reads lazy epochs from the file only when asked and drops bad ones (``reject``,
+    ``BAD_`` annotations, epochs past the end of the recording) as it reads them, so their
+    number is unknown until then. :meth:`mne.Epochs.drop_bad` settles it, in place, as
+    ``epochs.get_data()`` would, without keeping the data in memory; the boundary then reads
+    the epochs in chunks.
+
+    Parameters
+    ----------
+    X : object
+        Typically ``mne.Epochs`` created without ``preload=True``.
+
+    Returns
+    -------
+    X : object
+        The same object, with its bad epochs dropped if it is lazy ``mne.Epochs``.
+
+    Examples
+    --------
+    >>> from mne_sscsleep.datasets import simulate_sleep_raw
+    >>> import mne
+    >>> raw = simulate_sleep_raw(hours=0.5, random_state=0, verbose="error")
+    >>> events = mne.make_fixed_length_events(raw, duration=30.0)
+    >>> epochs = mne.Epochs(raw, events, tmin=0, tmax=29.99, baseline=None, verbose="error")
+    >>> len(load_lazy_epochs(epochs))
+    60
+    """
+    import mne
+
+    if isinstance(X, mne.BaseEpochs) and not X.preload:
+        X.drop_bad(verbose="error")
+    return X
 
 
 def _n_epochs(X):

@@ -27,6 +27,9 @@ STAGE_DESCRIPTIONS = {
 #: Stage of an epoch that cannot be scored (e.g. electrode off), and its annotation.
 UNSCORED = "?"
 UNSCORED_DESCRIPTION = "Sleep stage ?"
+#: ``info['description']`` of the simulator's recordings and epochs: models trained on them
+#: record it, and staging a real recording with such a model warns.
+SIMULATED_DESCRIPTION = "Simulated sleep EEG (mne-sscsleep simulator), not a real recording"
 #: Default sampling rate (Hz) and epoch duration (s) of the model: Sleep-EDF's Fpz-Cz.
 DEFAULT_SFREQ = 100.0
 EPOCH_DURATION = 30.0
@@ -60,21 +63,29 @@ _ALIAS_TO_INDEX = {
 
 
 def _normalise_label(label: str) -> str:
-    return re.sub(r"[\s_]+", " ", label.strip().lower())
+    label = re.sub(r"[\s_]+", " ", label.strip().lower())
+    # 'NREM 1', 'NREM-1', 'N 1' and 'Stage N 1' are spellings of 'NREM1' / 'N1'.
+    return re.sub(r"\b(nrem|n)[ -]?([1-4])\b", r"\1\2", label)
 
 
-def stage_indices(y, *, name="y") -> np.ndarray:
+def stage_indices(y, *, name="y", stage_map=None) -> np.ndarray:
     """Map sleep-stage labels to indices into :data:`STAGES`.
 
     Parameters
     ----------
     y : array-like, shape (n_epochs,)
         Labels, all of one kind: strings (``'W', 'N1', 'N2', 'N3', 'R'`` or a common alias such
-        as ``'Sleep stage 4'``, ``'REM'``, ``'Wake'``; case-insensitive; R&K stage 4 maps to N3)
-        or integers ``0..4`` meaning ``W, N1, N2, N3, R`` (the DeepSleepNet / braindecode
-        convention).
+        as ``'Sleep stage 4'``, ``'REM'``, ``'Wake'``, ``'NREM 1'``; case and surrounding spaces
+        ignored; R&K stage 4 maps to N3) or integers meaning ``0=W, 1=N1, 2=N2, 3=N3, 4=R``
+        (the DeepSleepNet / braindecode convention). Integers are never guessed: without
+        ``stage_map`` they must be exactly the five codes 0..4 (all present), since codes such
+        as MNE's event codes 1..5, or a subset of 0..4, could mean another convention.
     name : str
         Name of the argument, used in error messages.
+    stage_map : dict | None
+        An explicit mapping from each label to a stage (any spelling above), e.g.
+        ``{1: 'W', 2: 'N1', 3: 'N2', 4: 'N3', 5: 'R'}`` for MNE's sleep tutorial codes; every
+        label must be a key.
 
     Returns
     -------
@@ -83,8 +94,10 @@ def stage_indices(y, *, name="y") -> np.ndarray:
 
     Examples
     --------
-    >>> stage_indices(["Sleep stage W", "REM", "N1", "Sleep stage 4"])
+    >>> stage_indices(["Sleep stage W", "REM", "NREM 1", "Sleep stage 4"])
     array([0, 4, 1, 3])
+    >>> stage_indices([5, 2, 1], stage_map={1: "W", 2: "N1", 3: "N2", 4: "N3", 5: "R"})
+    array([4, 1, 0])
     """
     try:
         y = np.asarray(y)
@@ -98,6 +111,10 @@ def stage_indices(y, *, name="y") -> np.ndarray:
             f"{name} must be one label per epoch (1-D), got an array of shape {y.shape}. "
             "Flatten it or pass one column of labels."
         )
+    if y.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if stage_map is not None:
+        return _mapped_stage_indices(y, stage_map, name)
     if y.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: {name} holds complex numbers.")
     if y.dtype.kind == "b":
@@ -130,9 +147,7 @@ def stage_indices(y, *, name="y") -> np.ndarray:
     indices = np.empty(len(labels), dtype=np.int64)
     unknown = []
     for position, label in enumerate(labels):
-        if isinstance(label, bytes):
-            label = label.decode("utf-8", errors="replace")
-        index = _ALIAS_TO_INDEX.get(_normalise_label(label))
+        index = stage_index(label)
         if index is None:
             unknown.append(label)
         else:
@@ -141,18 +156,124 @@ def stage_indices(y, *, name="y") -> np.ndarray:
         shown = ", ".join(repr(label) for label in sorted(set(unknown))[:10])
         raise ValueError(
             f"{name} has labels that are not sleep stages: {shown}. Allowed: {', '.join(STAGES)} "
-            "or aliases such as 'Sleep stage W/1/2/3/4/R', 'Wake', 'REM'. Drop epochs scored "
-            "'?' or 'Movement time' before fitting."
+            "or aliases such as 'Sleep stage W/1/2/3/4/R', 'Wake', 'REM', 'NREM 1'; other "
+            "spellings need stage_map={label: stage}. Drop epochs scored '?' or "
+            "'Movement time' before fitting."
         )
     return indices
 
 
-def _integer_stage_indices(y, name):
-    values = np.unique(y)
-    bad = [value for value in values.tolist() if value not in range(N_STAGES)]
-    if bad:
-        raise ValueError(
-            f"{name} has integer labels outside 0..4: {bad[:10]}. Integer labels mean "
-            "0=W, 1=N1, 2=N2, 3=N3, 4=R; map your codes to these or pass stage names."
+def stage_index(label):
+    """Index into :data:`STAGES` of one stage name or alias, or None if it names no stage.
+
+    Parameters
+    ----------
+    label : str | bytes
+        A stage name such as ``'N1'``, ``'Sleep stage 4'`` or ``'REM'``.
+
+    Returns
+    -------
+    index : int | None
+        The stage's index, None for anything else (integers included).
+
+    Examples
+    --------
+    >>> stage_index(" NREM 2 "), stage_index("Movement time")
+    (2, None)
+    """
+    if isinstance(label, bytes):
+        label = label.decode("utf-8", errors="replace")
+    if not isinstance(label, str):
+        return None
+    return _ALIAS_TO_INDEX.get(_normalise_label(label))
+
+
+def _map_key(label):
+    """Labels as dictionary keys: NumPy scalars as Python ones, strings stripped."""
+    if hasattr(label, "item") and not isinstance(label, (str, bytes)):
+        label = label.item()
+    if isinstance(label, float) and label.is_integer():
+        label = int(label)
+    if isinstance(label, str):
+        label = label.strip()
+    return label
+
+
+def check_stage_map(stage_map, *, name="stage_map"):
+    """Validate a ``{label: stage}`` mapping; return it as ``{label: stage index}``.
+
+    Parameters
+    ----------
+    stage_map : dict
+        Each label (an integer code or a string) to a stage name or alias.
+    name : str
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    mapping : dict
+        The labels (NumPy scalars as Python ones, strings stripped) to stage indices.
+
+    Examples
+    --------
+    >>> check_stage_map({1: "Sleep stage W", 2: "N1"})
+    {1: 0, 2: 1}
+    """
+    if not isinstance(stage_map, dict) or not stage_map:
+        raise TypeError(
+            f"{name} must be a non-empty dict from your labels to stages, e.g. {{1: 'W', 2: "
+            f"'N1', 3: 'N2', 4: 'N3', 5: 'R'}}; got {stage_map!r}."
         )
-    return np.asarray(y).astype(np.int64)
+    mapping = {}
+    for label, stage in stage_map.items():
+        index = stage_index(stage)
+        if index is None:
+            raise ValueError(
+                f"{name} maps {label!r} to {stage!r}, which is not a sleep stage; use one of "
+                f"{', '.join(STAGES)} (or an alias such as 'Sleep stage 1', 'REM')."
+            )
+        mapping[_map_key(label)] = index
+    return mapping
+
+
+def _mapped_stage_indices(y, stage_map, name):
+    mapping = check_stage_map(stage_map)
+    keys = [_map_key(label) for label in y.tolist()]
+    for key in set(keys) - set(mapping):
+        index = stage_index(key)  # stage names need no entry
+        if index is not None:
+            mapping[key] = index
+    unknown = sorted({key for key in keys if key not in mapping}, key=repr)
+    if unknown:
+        raise ValueError(
+            f"{name} has labels that stage_map does not name: "
+            f"{', '.join(map(repr, unknown[:10]))}; add them to stage_map (or drop those "
+            "epochs)."
+        )
+    return np.array([mapping[key] for key in keys], dtype=np.int64)
+
+
+def _integer_stage_indices(y, name):
+    values = np.unique(np.asarray(y).astype(np.int64)).tolist()
+    if values == list(range(N_STAGES)):
+        return np.asarray(y).astype(np.int64)
+    shown = ", ".join(map(str, values[:10]))
+    if set(values) <= set(range(N_STAGES)):
+        missing = ", ".join(
+            f"{code} ({STAGES[code]})" for code in range(N_STAGES) if code not in values
+        )
+        problem = (
+            f"{name} holds the integer labels {shown}, without {missing}. Integers are read as "
+            "0=W, 1=N1, 2=N2, 3=N3, 4=R only when all five codes appear: with a code missing "
+            "they could as well follow another convention (MNE's sleep tutorial uses 1..5)"
+        )
+    else:
+        problem = (
+            f"{name} holds the integer labels {shown}, which are not the codes 0..4 "
+            "(0=W, 1=N1, 2=N2, 3=N3, 4=R); mne-sscsleep does not guess what other codes mean"
+        )
+    raise ValueError(
+        f"{problem}. Say what they mean: pass stage names (e.g. 'W', 'N1'), an explicit "
+        "stage_map={code: stage} (e.g. {1: 'W', 2: 'N1', 3: 'N2', 4: 'N3', 5: 'R'}), or for "
+        "mne.Epochs y=epochs.events[:, 2], which is read through epochs.event_id."
+    )

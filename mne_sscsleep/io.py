@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,11 @@ class ModelFile:
         The mne-sscsleep version that wrote the file.
     format_version : int
         Layout version of the file.
+    stage_map : dict
+        Each training label to its canonical stage (the classes' own when the file has none).
+    training_data : dict
+        What the model was trained on (see :func:`model_info`); empty for files written before
+        it was recorded.
 
     Examples
     --------
@@ -130,6 +136,8 @@ class ModelFile:
     history: list
     package_version: str
     format_version: int
+    stage_map: dict = None
+    training_data: dict = None
 
 
 class _NotStorable(TypeError):
@@ -300,6 +308,8 @@ def write_model(
     ch_name,
     sfreq,
     history,
+    stage_map=None,
+    training_data=None,
 ):
     """Write a model file (what :meth:`mne_sscsleep.SSCSleepClassifier.save` calls).
 
@@ -325,6 +335,11 @@ def write_model(
         Sampling rate of the model in Hz.
     history : list of dict
         The training history (skorch's ``History.to_list()``).
+    stage_map : dict | None
+        Each training label (int or str) to its canonical stage.
+    training_data : dict | None
+        Provenance: what the model was trained on (plain data: strings, numbers, booleans,
+        lists of strings).
 
     Returns
     -------
@@ -365,10 +380,85 @@ def write_model(
         "module_state": {key: value.detach().cpu() for key, value in module_state.items()},
         "criterion_state": {key: value.detach().cpu() for key, value in criterion_state.items()},
         "history": _plain_history(history),
+        "stage_map": [
+            [label.item() if hasattr(label, "item") else label, stage]
+            for label, stage in (stage_map or dict(zip(classes, stages))).items()
+        ],
+        "training_data": _plain_history([training_data or {}])[0],
     }
     payload["checksum"] = _checksum(payload)
-    fname = Path(fname)
-    torch.save(payload, fname)
+    fname = check_output_file(fname, "model file")
+    try:
+        torch.save(payload, fname)
+    except (OSError, RuntimeError) as error:
+        raise OSError(
+            f"Could not write the model file {str(fname)!r} ({_short(error)}); choose a place "
+            "you can write to, with enough free space."
+        ) from None
+    return fname
+
+
+def _short(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+
+
+def check_output_file(fname, what="output file", *, suffixes=None, overwrite=True):
+    """Check, before any work, that ``fname`` can be written; return it as a Path.
+
+    Parameters
+    ----------
+    fname : str | pathlib.Path
+        The file to write.
+    what : str
+        What it is, for messages (``'model file'``, ``'hypnogram'``).
+    suffixes : sequence of str | None
+        Allowed extensions (lower case, with the dot); None allows any.
+    overwrite : bool
+        Whether an existing file may be replaced.
+
+    Returns
+    -------
+    fname : pathlib.Path
+        The checked path.
+
+    Raises
+    ------
+    ValueError
+        For a folder, an unsupported extension or an existing file without ``overwrite``.
+    FileNotFoundError
+        If the folder it goes in does not exist.
+    PermissionError
+        If that folder cannot be written to.
+
+    Examples
+    --------
+    >>> check_output_file("model.sscsleep").name
+    'model.sscsleep'
+    """
+    fname = Path(fname).expanduser()
+    if fname.is_dir() or str(fname).endswith(("/", "\\")):
+        raise ValueError(
+            f"The {what} {str(fname)!r} is a folder; give a file name, e.g. "
+            f"{str(fname / ('model.sscsleep' if what == 'model file' else 'hypnogram.tsv'))!r}."
+        )
+    if suffixes is not None and fname.suffix.lower() not in suffixes:
+        raise ValueError(
+            f"Unknown {what} format {fname.suffix or '(no extension)'!r} in {str(fname)!r}; "
+            f"use {', '.join(suffixes)}."
+        )
+    if fname.exists() and not overwrite:
+        raise FileExistsError(f"{str(fname)!r} exists; pass overwrite=True to replace it.")
+    folder = fname.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"Cannot write the {what} {str(fname)!r}: the folder {str(folder)!r} does not "
+            "exist. Create it first (mkdir -p) or choose another place."
+        )
+    if not os.access(folder, os.W_OK) or (fname.exists() and not os.access(fname, os.W_OK)):
+        raise PermissionError(
+            f"Cannot write the {what} {str(fname)!r}: no permission to write in "
+            f"{str(folder)!r}. Choose a folder you can write to."
+        )
     return fname
 
 
@@ -465,10 +555,35 @@ def _check_metadata(payload, fname):
     ):
         raise _refuse(fname, f"its stages {stages!r} are not distinct stages in order.")
     kinds = {type(label) for label in classes} if isinstance(classes, list) else set()
-    if len(kinds) != 1 or not kinds <= {str, int} or len(classes) != len(stages):
+    if (
+        len(kinds) != 1
+        or not kinds <= {str, int}
+        or len(classes) != len(stages)
+        or len(set(classes)) != len(classes)
+    ):
         raise _refuse(fname, f"its class labels {classes!r} do not match its stages.")
-    if [STAGES[index] for index in stage_indices(classes, name="classes")] != stages:
-        raise _refuse(fname, f"its class labels {classes!r} do not name its stages {stages}.")
+    stage_map = payload.get("stage_map")
+    if stage_map is None:  # written before labels were mapped explicitly: names or 0..4
+        stage_map = [[label, stage] for label, stage in zip(classes, stages)]
+        if [STAGES[index] for index in stage_indices(classes, name="classes")] != stages:
+            raise _refuse(fname, f"its class labels {classes!r} do not name its stages {stages}.")
+    if not isinstance(stage_map, list) or not all(
+        isinstance(pair, list)
+        and len(pair) == 2
+        and type(pair[0]) in (str, int)
+        and pair[1] in STAGES
+        for pair in stage_map
+    ):
+        raise _refuse(fname, "its label map is not a list of (label, stage) pairs.")
+    mapping = dict(map(tuple, stage_map))
+    if [mapping.get(label) for label in classes] != stages:
+        raise _refuse(fname, f"its class labels {classes!r} do not map to its stages {stages}.")
+    payload["stage_map"] = mapping
+    training_data = payload.get("training_data", {})
+    if not isinstance(training_data, dict) or not all(
+        isinstance(key, str) and _is_plain(value) for key, value in training_data.items()
+    ):
+        raise _refuse(fname, "its training-data record is not plain data.")
     counts = payload.get("class_counts")
     if (
         not isinstance(counts, list)
@@ -482,6 +597,14 @@ def _check_metadata(payload, fname):
     params = payload.get("params")
     if not isinstance(params, dict) or not all(isinstance(name, str) for name in params):
         raise _refuse(fname, "its parameters are not a dictionary.")
+
+
+def _is_plain(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, list):
+        return all(_is_plain(item) for item in value)
+    return False
 
 
 def read_model(fname):
@@ -534,6 +657,8 @@ def read_model(fname):
         history=payload["history"],
         package_version=str(payload.get("package_version")),
         format_version=payload["format_version"],
+        stage_map=payload["stage_map"],
+        training_data=payload.get("training_data", {}),
     )
 
 

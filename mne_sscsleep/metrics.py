@@ -17,18 +17,28 @@ from sklearn.metrics import (
     cohen_kappa_score,
     confusion_matrix,
     f1_score,
-    make_scorer,
     precision_recall_fscore_support,
 )
 
 from ._stages import EPOCH_DURATION, N1, STAGES, UNSCORED, stage_indices
 
 _ALL = list(range(len(STAGES)))
+_NAMES = np.asarray(STAGES)
 
 
-def _indices(y_true, y_pred):
-    y_true = stage_indices(y_true, name="y_true")
-    y_pred = stage_indices(y_pred, name="y_pred")
+def _indices(y_true, y_pred, stage_map=None):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if (
+        stage_map is None
+        and y_true.ndim == y_pred.ndim == 1
+        and y_true.dtype.kind in "iu"
+        and y_pred.dtype.kind in "iu"
+    ):
+        # Integer codes are read as 0..4 only when the five appear, in either of the two.
+        stage_indices(np.concatenate([y_true, y_pred]), name="y_true and y_pred together")
+        stage_map = dict(zip(range(len(STAGES)), STAGES))
+    y_true = stage_indices(y_true, name="y_true", stage_map=stage_map)
+    y_pred = stage_indices(y_pred, name="y_pred", stage_map=stage_map)
     if len(y_true) != len(y_pred):
         raise ValueError(
             f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}; pass one of each per "
@@ -37,13 +47,17 @@ def _indices(y_true, y_pred):
     return y_true, y_pred
 
 
-def macro_f1_score(y_true, y_pred):
+def macro_f1_score(y_true, y_pred, *, stage_map=None):
     """Macro-averaged F1 over the stages present in ``y_true`` or ``y_pred``.
 
     Parameters
     ----------
     y_true, y_pred : array-like, shape (n_epochs,)
         True and predicted stages.
+    stage_map : dict | None
+        ``{label: stage}`` for labels that are not stage names (see
+        :func:`mne_sscsleep.stage_indices`); integers without it must be the codes 0..4, all
+        five present in ``y_true`` or ``y_pred``.
 
     Returns
     -------
@@ -55,17 +69,21 @@ def macro_f1_score(y_true, y_pred):
     >>> macro_f1_score(["W", "N1", "N2"], ["W", "N2", "N2"])
     0.5555555555555555
     """
-    y_true, y_pred = _indices(y_true, y_pred)
+    y_true, y_pred = _indices(y_true, y_pred, stage_map)
     return float(f1_score(y_true, y_pred, average="macro", zero_division=0.0))
 
 
-def n1_f1_score(y_true, y_pred):
+def n1_f1_score(y_true, y_pred, *, stage_map=None):
     """F1 score of stage N1, the stage automatic scorers miss most.
 
     Parameters
     ----------
     y_true, y_pred : array-like, shape (n_epochs,)
         True and predicted stages.
+    stage_map : dict | None
+        ``{label: stage}`` for labels that are not stage names (see
+        :func:`mne_sscsleep.stage_indices`); integers without it must be the codes 0..4, all
+        five present in ``y_true`` or ``y_pred``.
 
     Returns
     -------
@@ -77,17 +95,21 @@ def n1_f1_score(y_true, y_pred):
     >>> n1_f1_score(["W", "N1", "N1", "N2"], ["W", "N1", "W", "N2"])
     0.6666666666666666
     """
-    y_true, y_pred = _indices(y_true, y_pred)
+    y_true, y_pred = _indices(y_true, y_pred, stage_map)
     return float(f1_score(y_true, y_pred, labels=[N1], average="macro", zero_division=0.0))
 
 
-def stage_accuracy_score(y_true, y_pred):
+def stage_accuracy_score(y_true, y_pred, *, stage_map=None):
     """Share of epochs given the right stage, whatever the label spelling.
 
     Parameters
     ----------
     y_true, y_pred : array-like, shape (n_epochs,)
         True and predicted stages.
+    stage_map : dict | None
+        ``{label: stage}`` for labels that are not stage names (see
+        :func:`mne_sscsleep.stage_indices`); integers without it must be the codes 0..4, all
+        five present in ``y_true`` or ``y_pred``.
 
     Returns
     -------
@@ -99,7 +121,7 @@ def stage_accuracy_score(y_true, y_pred):
     >>> stage_accuracy_score(["Sleep stage W", "REM"], ["W", "N2"])
     0.5
     """
-    y_true, y_pred = _indices(y_true, y_pred)
+    y_true, y_pred = _indices(y_true, y_pred, stage_map)
     return float(accuracy_score(y_true, y_pred))
 
 
@@ -117,7 +139,7 @@ def _gmeans(confusion):
     return np.sqrt(specificity * recall), specificity
 
 
-def macro_gmean_score(y_true, y_pred):
+def macro_gmean_score(y_true, y_pred, *, stage_map=None):
     """Macro G-mean: the mean over stages of sqrt(specificity x recall).
 
     The paper's headline figure (its abstract calls the macro G-means 89.6, 89.5 and 85.4
@@ -127,6 +149,10 @@ def macro_gmean_score(y_true, y_pred):
     ----------
     y_true, y_pred : array-like, shape (n_epochs,)
         True and predicted stages.
+    stage_map : dict | None
+        ``{label: stage}`` for labels that are not stage names (see
+        :func:`mne_sscsleep.stage_indices`); integers without it must be the codes 0..4, all
+        five present in ``y_true`` or ``y_pred``.
 
     Returns
     -------
@@ -138,20 +164,56 @@ def macro_gmean_score(y_true, y_pred):
     >>> round(macro_gmean_score(["W", "W", "N2", "N2"], ["W", "N2", "N2", "N2"]), 3)
     0.707
     """
-    y_true, y_pred = _indices(y_true, y_pred)
+    y_true, y_pred = _indices(y_true, y_pred, stage_map)
     gmeans, _ = _gmeans(confusion_matrix(y_true, y_pred, labels=_ALL))
     present = np.union1d(y_true, y_pred)
     return float(gmeans[present].mean())
 
 
+class StageScorer:
+    """A scikit-learn scorer that compares stages, reading labels as the estimator does.
+
+    ``scorer(estimator, X, y_true)`` predicts ``X`` and scores the prediction with ``metric``.
+    When the estimator (or a ``Pipeline``'s last step) is a fitted
+    :class:`~mne_sscsleep.SSCSleepClassifier`, both ``y_true`` and the prediction are read
+    through its ``stage_map_``, so the integer event codes it was trained on (e.g. MNE's 1..5)
+    score correctly; otherwise labels must be stage names or the codes 0..4.
+
+    Parameters
+    ----------
+    metric : callable
+        ``metric(y_true, y_pred)`` on canonical stage names, e.g. :func:`macro_f1_score`.
+
+    Examples
+    --------
+    >>> scorer = StageScorer(macro_f1_score)
+    >>> scorer  # doctest: +ELLIPSIS
+    StageScorer(macro_f1_score)
+    """
+
+    def __init__(self, metric):
+        self.metric = metric
+
+    def __repr__(self):
+        return f"StageScorer({self.metric.__name__})"
+
+    def __call__(self, estimator, X, y_true):
+        y_pred = estimator.predict(X)
+        final = getattr(estimator, "_final_estimator", estimator)
+        label_stages = getattr(final, "label_stages", None)
+        if label_stages is None:
+            return self.metric(y_true, y_pred)
+        return self.metric(_NAMES[label_stages(y_true)], _NAMES[label_stages(y_pred)])
+
+
 #: Scorer for ``scoring=`` in ``cross_val_score`` / ``GridSearchCV``: macro-F1 over stages.
-macro_f1_scorer = make_scorer(macro_f1_score)
+macro_f1_scorer = StageScorer(macro_f1_score)
 #: Scorer for ``scoring=`` in ``cross_val_score`` / ``GridSearchCV``: F1 of N1.
-n1_f1_scorer = make_scorer(n1_f1_score)
+n1_f1_scorer = StageScorer(n1_f1_score)
 #: Scorer for ``scoring=`` in ``cross_val_score`` / ``GridSearchCV``: accuracy over stages.
-accuracy_scorer = make_scorer(stage_accuracy_score)
+accuracy_scorer = StageScorer(stage_accuracy_score)
 #: Scorer for ``scoring=`` in ``cross_val_score`` / ``GridSearchCV``: macro G-mean.
-macro_gmean_scorer = make_scorer(macro_gmean_score)
+macro_gmean_scorer = StageScorer(macro_gmean_score)
 #: Scorers by name, e.g. ``cross_validate(..., scoring=SCORERS)``. They compare stages, so
 #: labels and predictions may use different spellings (the classifier's scoring callbacks
 #: compare its stage indices with its predictions in the user's labels).
@@ -253,7 +315,7 @@ class SleepReport:
         return "\n".join(lines)
 
 
-def sleep_report(y_true, y_pred):
+def sleep_report(y_true, y_pred, *, stage_map=None):
     """Per-stage precision, recall, F1 and G-mean, macro scores, kappa and confusion matrix.
 
     For the paper's protocol (predictions of all test folds pooled, metrics computed once),
@@ -263,6 +325,9 @@ def sleep_report(y_true, y_pred):
     ----------
     y_true, y_pred : array-like, shape (n_epochs,)
         True and predicted stages, in any form :func:`mne_sscsleep.stage_indices` accepts.
+    stage_map : dict | None
+        ``{label: stage}`` for labels that are not stage names, e.g. MNE's event codes
+        ``{1: 'W', 2: 'N1', 3: 'N2', 4: 'N3', 5: 'R'}``.
 
     Returns
     -------
@@ -275,7 +340,7 @@ def sleep_report(y_true, y_pred):
     >>> round(report.macro_f1, 3), report.n1_f1
     (0.667, 0.0)
     """
-    y_true, y_pred = _indices(y_true, y_pred)
+    y_true, y_pred = _indices(y_true, y_pred, stage_map)
     if len(y_true) == 0:
         raise ValueError("Cannot report on zero epochs.")
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -295,8 +360,8 @@ def sleep_report(y_true, y_pred):
         specificity=specificity,
         gmean=gmean,
         support=support.astype(int),
-        macro_f1=macro_f1_score(y_true, y_pred),
-        macro_gmean=macro_gmean_score(y_true, y_pred),
+        macro_f1=macro_f1_score(_NAMES[y_true], _NAMES[y_pred]),
+        macro_gmean=macro_gmean_score(_NAMES[y_true], _NAMES[y_pred]),
         accuracy=float(accuracy_score(y_true, y_pred)),
         kappa=float(np.nan_to_num(kappa, nan=1.0 if np.array_equal(y_true, y_pred) else 0.0)),
         confusion=confusion,

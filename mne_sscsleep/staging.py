@@ -56,6 +56,9 @@ class Hypnogram:
         Channel that was staged.
     orig_time : datetime | None
         Measurement start of the recording (for annotations).
+    class_stages : tuple of str | None
+        The canonical stage of each of ``classes`` (None: ``classes`` are stage names or the
+        codes 0..4).
 
     Examples
     --------
@@ -73,6 +76,11 @@ class Hypnogram:
     reason: np.ndarray
     ch_name: str
     orig_time: object = None
+    class_stages: tuple = None
+
+    def __post_init__(self):
+        if self.class_stages is None:
+            self.class_stages = tuple(STAGES[index] for index in stage_indices(self.classes))
 
     @property
     def confidence(self):
@@ -109,8 +117,8 @@ class Hypnogram:
                 "reason": self.reason,
             }
         )
-        for column, label in enumerate(self.classes):
-            df[f"p_{STAGES[stage_indices([label])[0]]}"] = self.proba[:, column]
+        for column, stage in enumerate(self.class_stages):
+            df[f"p_{stage}"] = self.proba[:, column]
         return df
 
     def sleep_statistics(self):
@@ -339,4 +347,5 @@ def stage(model, raw, picks=None, *, amplitude_ratio=10.0, verbose=None):
         reason=reason,
         ch_name=ch_name,
         orig_time=raw.annotations.orig_time,
+        class_stages=tuple(model.stages_),
     )

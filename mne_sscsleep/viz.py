@@ -139,7 +139,7 @@ def plot_stage_probabilities(hypnogram, *, ax=None):
         fig, ax = plt.subplots(figsize=(10, 2.5), layout="constrained")
     else:
         fig = ax.figure
-    columns = [STAGES[index] for index in stage_indices(np.asarray(hypnogram.classes))]
+    columns = list(hypnogram.class_stages)
     hours = (np.arange(len(hypnogram)) + 0.5) * EPOCH_DURATION / 3600
     order = [stage for stage in _DISPLAY_ORDER if stage in columns]
     ax.stackplot(

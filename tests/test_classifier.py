@@ -172,7 +172,7 @@ def test_users_get_their_own_labels_back(tiny, kind):
     assert set(clf.predict(epochs[:20])) <= set(expected)
     given = labels if labels is not None else labels_from_epochs(epochs)
     assert clf.score(epochs, given) == pytest.approx(
-        np.mean(stage_indices(clf.predict(epochs)) == stage_index)
+        np.mean(clf.label_stages(clf.predict(epochs)) == stage_index)
     )
 
 

@@ -203,7 +203,10 @@ def test_malformed_parameters_are_refused(saved, tmp_path, name, value, match):
     [
         ("stages", ["W", "N1", "N1"], "not distinct stages in order"),
         ("stages", ["W", "X"], "not distinct stages in order"),
-        ("classes", ["W", "N1", "N2", "N3", "Z"], "not sleep stages|do not name"),
+        ("classes", ["W", "N1", "N2", "N3", "Z"], "do not map to its stages"),
+        ("stage_map", [["W", "W"], ["N1", "X"]], "not a list of \\(label, stage\\) pairs"),
+        ("stage_map", [["W", "R"], [1, "N1"]], "do not map to its stages"),
+        ("training_data", {"source": {"nested": 1}}, "training-data record is not plain data"),
         ("classes", ["W", 1, "N2", "N3", "R"], "do not match its stages"),
         ("sfreq", -100.0, "not a positive number"),
         ("class_counts", [1, 2], "not 5 counts"),

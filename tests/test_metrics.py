@@ -14,6 +14,7 @@ from mne_sscsleep.metrics import (
     n1_f1_scorer,
     sleep_report,
     sleep_statistics,
+    stage_accuracy_score,
 )
 
 
@@ -31,8 +32,20 @@ def test_report_matches_scikit_learn(rng):
 
 
 def test_mixed_spellings_are_the_same_stage():
-    assert n1_f1_score(["Sleep stage 1", "N1", "W"], [1, 1, 0]) == 1.0
+    assert n1_f1_score(["Sleep stage 1", "N1", "W"], ["N1", "NREM 1", "Wake"]) == 1.0
     assert macro_f1_score(["REM", "Sleep stage 4"], ["R", "N3"]) == 1.0
+    codes = {1: "W", 2: "N1", 3: "N2", 4: "N3", 5: "R"}
+    assert n1_f1_score([2, 2, 1], [2, 2, 1], stage_map=codes) == 1.0
+
+
+def test_integer_labels_are_never_guessed():
+    # 0..4 read together over truth and prediction: all five codes appear.
+    assert stage_accuracy_score([0, 1, 2, 3], [0, 1, 2, 4]) == 0.75
+    # MNE's codes 1..5 (or a subset of 0..4) would be silently shifted: refused.
+    with pytest.raises(ValueError, match="not the codes 0..4"):
+        macro_f1_score([1, 2, 3, 4, 5], [1, 2, 3, 4, 5])
+    with pytest.raises(ValueError, match="without 3 \\(N3\\)"):
+        sleep_report([0, 1, 2, 4], [0, 1, 2, 4])
 
 
 def test_report_text_and_dict():

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._stages import EPOCH_DURATION, STAGES
-from ._recordings import EVENT_ID, labelled_epochs_array
+from .._stages import EPOCH_DURATION, SIMULATED_DESCRIPTION, STAGES
+from ._recordings import labelled_epochs_array
 
 W, N1, N2, N3, R = range(len(STAGES))
 _SECONDS = int(EPOCH_DURATION)
 #: Channel name of simulated recordings.
 CHANNEL = "EEG Fpz-Cz"
-_DESCRIPTIONS = tuple(EVENT_ID)
+# Annotations of simulated recordings, as in Sleep-EDF's hypnograms: N3 is scored with
+# Rechtschaffen & Kales's stages 3 and 4 (high-amplitude delta over 20-50 % and over 50 % of
+# the epoch).
+_DESCRIPTIONS = ("Sleep stage W", "Sleep stage 1", "Sleep stage 2", None, "Sleep stage R")
+_RK_STAGE_4_DELTA_SHARE = 0.5
 
 # Background rhythms: amplitude (microvolts RMS) per stage W, N1, N2, N3, R. Values follow the
 # AASM descriptions at a frontal-central derivation: wake shows alpha (eyes closed) and beta/EMG;
@@ -185,8 +189,12 @@ def _subject_params(rng):
     )
 
 
-def _simulate_night(stages, sfreq, rng):
-    """Simulate the EEG (microvolts) of one night with the given hypnogram."""
+def _simulate_night(stages, sfreq, rng, *, return_delta_share=False):
+    """Simulate the EEG (microvolts) of one night with the given hypnogram.
+
+    With ``return_delta_share``, also the share of each epoch's seconds with high-amplitude
+    delta (the R&K criterion of stages 3 and 4); it draws nothing more from ``rng``.
+    """
     n_epochs = len(stages)
     n_seconds = n_epochs * _SECONDS
     n_samples = int(round(n_seconds * sfreq))
@@ -264,6 +272,8 @@ def _simulate_night(stages, sfreq, rng):
         signal += subject["line_amplitude"] * np.sin(
             2 * np.pi * subject["line_freq"] * seconds + phase
         )
+    if return_delta_share:
+        return signal, high_delta.reshape(n_epochs, _SECONDS).mean(axis=1)
     return signal
 
 
@@ -362,7 +372,10 @@ def simulate_sleep_raw(hours=8.0, *, sfreq=100.0, random_state=None, verbose=Non
     -------
     raw : mne.io.RawArray
         One EEG channel ``'EEG Fpz-Cz'`` in volts, with one annotation per 30-s epoch described
-        as in Sleep-EDF (``'Sleep stage W'``, ``'Sleep stage 1'``, ..., ``'Sleep stage R'``).
+        as in Sleep-EDF's hypnograms (``'Sleep stage W'``, ``'Sleep stage 1'``,
+        ``'Sleep stage 2'``, ``'Sleep stage 3'``, ``'Sleep stage 4'``, ``'Sleep stage R'``): N3
+        epochs are R&K stage 4 where high-amplitude delta fills more than half of the epoch,
+        stage 3 otherwise, so MNE's sleep tutorial code runs on them unchanged.
 
     See Also
     --------
@@ -384,11 +397,15 @@ def simulate_sleep_raw(hours=8.0, *, sfreq=100.0, random_state=None, verbose=Non
     sfreq = _check_sfreq(sfreq)
     rng = np.random.default_rng(random_state)
     stages = simulate_hypnogram(_n_epochs(hours), random_state=rng)
-    signal = _simulate_night(stages, sfreq, rng)
+    signal, delta_share = _simulate_night(stages, sfreq, rng, return_delta_share=True)
     info = mne.create_info([CHANNEL], sfreq, ch_types="eeg")
+    info["description"] = SIMULATED_DESCRIPTION
     raw = mne.io.RawArray(signal[np.newaxis] * 1e-6, info, verbose=verbose)
     onsets = np.arange(len(stages)) * EPOCH_DURATION
-    descriptions = [_DESCRIPTIONS[stage] for stage in stages]
+    descriptions = [
+        _DESCRIPTIONS[stage] or f"Sleep stage {4 if share > _RK_STAGE_4_DELTA_SHARE else 3}"
+        for stage, share in zip(stages, delta_share)
+    ]
     raw.set_annotations(mne.Annotations(onsets, EPOCH_DURATION, descriptions))
     return raw
 
@@ -474,4 +491,5 @@ def simulate_sleep_epochs(
     epochs = labelled_epochs_array(
         np.concatenate(data), stages, CHANNEL, sfreq, metadata, verbose=verbose
     )
+    epochs.info["description"] = SIMULATED_DESCRIPTION
     return epochs, y, groups
