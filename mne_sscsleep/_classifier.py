@@ -8,12 +8,15 @@ augmentation and loss -> probabilities over the stages the model knows -> the us
 from __future__ import annotations
 
 import datetime
+import re
+import sys
 import warnings
 
 import numpy as np
 import torch
+from sklearn.model_selection import GroupShuffleSplit
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EpochScoring, LoadInitState
+from skorch.callbacks import EpochScoring, LoadInitState, PrintLog, ProgressBar
 from skorch.dataset import ValidSplit
 from skorch.exceptions import NotInitializedError
 from skorch.history import History
@@ -36,6 +39,9 @@ from .training import EarlyStopping, EpochLoader, PairLoader, get_preset, resolv
 
 #: Fewest training epochs accepted: enough for a validation split and a few batches.
 MIN_TRAINING_EPOCHS = 20
+#: Recordings from which the default validation split holds out whole recordings (10 % of
+#: fewer recordings would be less than one, or a large share of the data).
+MIN_RECORDINGS_FOR_RECORDING_SPLIT = 10
 #: Epochs in 24 h: an array longer than this without recording ids is several nights.
 _ONE_DAY_OF_EPOCHS = 2880
 # Purposes of the seeds derived from random_state (independent streams).
@@ -289,6 +295,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
             )
         ]
         extra += [(name, make()) for name, make in self._preset().callbacks.items()]
+        if self.verbose and (self.verbose > 1 or _interactive(sys.stderr)):
+            extra.append(("progress_bar", ProgressBar(postfix_keys=["train_loss"])))
+        # The log prints each pass's row before early stopping may end training after it.
+        extra.append(("print_log", PrintLog(sink=_log_line)))
         patience = self._patience()
         if patience and self.train_split is not None:
             extra.append(
@@ -302,7 +312,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
                     ),
                 )
             )
-        return callbacks[:-1] + extra + callbacks[-1:]  # print_log stays last
+        return callbacks[:-1] + extra  # skorch's print_log replaced by ours
 
     def get_dataset(self, X, y=None, *, recording=None):
         """Validate the input once and wrap it for skorch (the one input boundary).
@@ -348,13 +358,31 @@ class SSCSleepClassifier(NeuralNetClassifier):
 
     def get_split_datasets(self, X, y=None, **fit_params):
         split = self.train_split
-        if isinstance(split, ValidSplit) and split.random_state is None:
-            if self.random_state is not None:
-                seeded = ValidSplit(
-                    split.cv, stratified=split.stratified, random_state=self._seed(_SEED_SPLIT)
-                )
-                return seeded(self.get_dataset(X, y), y, **fit_params)
-        return super().get_split_datasets(X, y, **fit_params)
+        if not isinstance(split, ValidSplit) or fit_params.get("groups") is not None:
+            return super().get_split_datasets(X, y, **fit_params)
+        seed = split.random_state
+        if seed is None and self.random_state is not None:
+            seed = self._seed(_SEED_SPLIT)
+        dataset = self.get_dataset(X, y)
+        root, indices = resolve_dataset(dataset)
+        recording = root.recording if indices is None else root.recording[indices]
+        n_recordings = len(np.unique(recording))
+        by_recording = (
+            isinstance(split.cv, float) and n_recordings >= MIN_RECORDINGS_FOR_RECORDING_SPLIT
+        )
+        if by_recording:
+            # Epochs of one night are not independent: hold out whole recordings, so that
+            # the validation scores are not optimistic.
+            splitter = GroupShuffleSplit(n_splits=1, test_size=split.cv, random_state=seed)
+            train, valid = next(splitter.split(np.zeros(len(recording)), groups=recording))
+            dataset_train = torch.utils.data.Subset(dataset, train)
+            dataset_valid = torch.utils.data.Subset(dataset, valid)
+        else:
+            seeded = ValidSplit(split.cv, stratified=split.stratified, random_state=seed)
+            dataset_train, dataset_valid = seeded(dataset, y, **fit_params)
+        if self.verbose:
+            print(_validation_note(dataset_valid, recording, n_recordings, by_recording))
+        return dataset_train, dataset_valid
 
     def get_params_for(self, prefix):
         params = super().get_params_for(prefix)
@@ -776,10 +804,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
         """Check the training labels, then store the user's label of each stage."""
         stages = dataset.y
         counts = np.bincount(stages, minlength=N_STAGES)
-        if len(stages) < MIN_TRAINING_EPOCHS:
+        minimum = self._min_training_epochs(counts)
+        if len(stages) < minimum:
             raise ValueError(
                 f"Got {len(stages)} training epochs; SSCSleepClassifier needs at least "
-                f"{MIN_TRAINING_EPOCHS} (a whole night has ~1000)."
+                f"{minimum} here{self._minimum_reason(counts)} (a whole night has ~1000)."
             )
         seen = np.flatnonzero(counts)
         if len(seen) < 2:
@@ -937,19 +966,47 @@ class SSCSleepClassifier(NeuralNetClassifier):
             )
         self._check_validation_split(dataset.y)
 
-    def _check_validation_split(self, stages):
+    def _stratified_share(self):
+        """The validation share of a stratified split of epochs, or None."""
         split = self.train_split
-        if not isinstance(split, ValidSplit) or not split.stratified:
+        if isinstance(split, ValidSplit) and split.stratified and isinstance(split.cv, float):
+            return split.cv
+        return None
+
+    def _min_training_epochs(self, counts):
+        """Fewest epochs a fit accepts: MIN_TRAINING_EPOCHS, more for a stratified split."""
+        share = self._stratified_share()
+        n_stages = int(np.count_nonzero(counts))
+        if share is None:
+            return MIN_TRAINING_EPOCHS
+        # Every stage needs an epoch on both sides of the split.
+        return max(MIN_TRAINING_EPOCHS, int(np.ceil(n_stages / min(share, 1 - share))))
+
+    def _minimum_reason(self, counts):
+        share = self._stratified_share()
+        if share is None:
+            return ""
+        return (
+            f" for the stratified validation split of {share:g} to hold one epoch of each of "
+            f"its {np.count_nonzero(counts)} stages; pass train_split=None to train on fewer, "
+            f"down to {MIN_TRAINING_EPOCHS}, without validation or early stopping"
+        )
+
+    def _check_validation_split(self, stages):
+        share = self._stratified_share()
+        if share is None:
             return
-        counts = np.bincount(stages)
-        counts = counts[counts > 0]
-        n_valid = split.cv if split.cv >= 1 else int(np.ceil(split.cv * len(stages)))
-        if isinstance(split.cv, float) and (counts.min() < 2 or n_valid < len(counts)):
+        counts = np.bincount(stages, minlength=N_STAGES)
+        minimum = self._min_training_epochs(counts)
+        present = counts[counts > 0]
+        if len(stages) < minimum or present.min() < 2:
+            rarest = STAGES[int(np.flatnonzero(counts == present.min())[0])]
             raise ValueError(
-                f"The stratified validation split ({split.cv:g} of {len(stages)} epochs) needs "
-                f"at least {len(counts)} validation epochs and two epochs of every stage (the "
-                f"rarest has {counts.min()}). Train on more epochs, or pass train_split=None "
-                "to train without validation (and without early stopping)."
+                f"Got {len(stages)} training epochs; the stratified validation split of "
+                f"{share:g} needs at least {minimum} epochs and two epochs of every stage "
+                f"present (the rarest, {rarest}, has {present.min()}). Train on more epochs, "
+                "or pass train_split=None to train without validation (and without early "
+                "stopping)."
             )
 
     def _check_state_shapes(self, model, fname):
@@ -1005,6 +1062,45 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 RuntimeWarning,
                 stacklevel=4,
             )
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _interactive(stream):
+    """A terminal or a notebook: where progress bars and colours belong."""
+    try:
+        get_ipython = __import__("IPython").get_ipython
+        if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
+            return True
+    except (ImportError, AttributeError):
+        pass
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _log_line(text):
+    """skorch's per-epoch log, without ANSI colours where the output is not a terminal."""
+    print(text if _interactive(sys.stdout) else _ANSI.sub("", text), flush=True)
+
+
+def _validation_note(dataset_valid, recording, n_recordings, by_recording):
+    """One line saying what the valid_* columns score."""
+    n_valid = len(dataset_valid)
+    if by_recording:
+        held_out = len(np.unique(recording[np.asarray(dataset_valid.indices)]))
+        return (
+            f"Validation (valid_* columns): {held_out} of {n_recordings} training recordings "
+            f"({n_valid} epochs) held out whole; the model never trains on them."
+        )
+    share = f"{n_valid} epochs" + (
+        f" from the same {n_recordings} recordings" if n_recordings > 1 else ""
+    )
+    return (
+        f"Validation (valid_* columns): a random split of the training epochs ({share}); "
+        "their neighbours in the night are trained on, so these scores are optimistic. With "
+        f"{MIN_RECORDINGS_FOR_RECORDING_SPLIT} or more recordings (metadata 'recording' or "
+        "'subject', or recording=), whole recordings are held out instead."
+    )
 
 
 def _training_record(dataset, previous=None):

@@ -10,7 +10,7 @@ import numpy as np
 
 from ._channels import pick_from_info
 from ._classifier import SSCSleepClassifier
-from ._epochs import FLAT_PTP_VOLTS, UnitError, check_epochs
+from ._epochs import FLAT_PTP_VOLTS, UnitError, check_epochs, data_provenance
 from ._stages import (
     EPOCH_DURATION,
     STAGE_DESCRIPTIONS,
@@ -26,7 +26,10 @@ BAD_REASONS = {
     "annotated": "inside a BAD_ annotation, or samples missing (NaN)",
     "flat": "flat signal (peak-to-peak below 0.1 uV): electrode off or a zero-filled gap",
     "amplitude": "amplitude far above the rest of the night: electrode off, movement or noise",
+    "uncertain": "the model's confidence is below the min_confidence asked for",
 }
+#: Channel types a sleep-EEG model may stage without ``allow_non_eeg=True``.
+_EEG_TYPES = ("eeg",)
 
 
 @dataclass
@@ -59,6 +62,8 @@ class Hypnogram:
     class_stages : tuple of str | None
         The canonical stage of each of ``classes`` (None: ``classes`` are stage names or the
         codes 0..4).
+    meas_date : datetime | None
+        Start of the recording (``raw.info['meas_date']``), for clock times in plots.
 
     Examples
     --------
@@ -77,6 +82,7 @@ class Hypnogram:
     ch_name: str
     orig_time: object = None
     class_stages: tuple = None
+    meas_date: object = None
 
     def __post_init__(self):
         if self.class_stages is None:
@@ -238,7 +244,16 @@ def _bad_epochs(data, missing, raw_sfreq, amplitude_ratio):
     return reason.astype(str)
 
 
-def stage(model, raw, picks=None, *, amplitude_ratio=10.0, verbose=None):
+def stage(
+    model,
+    raw,
+    picks=None,
+    *,
+    amplitude_ratio=10.0,
+    min_confidence=None,
+    allow_non_eeg=False,
+    verbose=None,
+):
     """Stage a whole recording with a fitted model.
 
     The chosen channel is resampled to the model's rate when needed and cut into consecutive
@@ -250,7 +265,9 @@ def stage(model, raw, picks=None, *, amplitude_ratio=10.0, verbose=None):
     ``'annotated'`` (overlapping a ``BAD_*`` annotation, MNE's mark for bad spans, or with
     missing samples), ``'flat'`` (a disconnected electrode or a zero-filled gap) or
     ``'amplitude'`` (standard deviation above ``amplitude_ratio`` times the night's median, e.g.
-    an electrode picking up mains or movement). A warning counts them.
+    an electrode picking up mains or movement), or ``'uncertain'`` (with ``min_confidence``,
+    the model's top probability fell below it). A warning counts them. A few missing (NaN)
+    samples leave only their epochs unscored, never the whole night.
 
     Parameters
     ----------
@@ -259,12 +276,20 @@ def stage(model, raw, picks=None, *, amplitude_ratio=10.0, verbose=None):
     raw : mne.io.Raw
         The recording (volts, as MNE reads it).
     picks : str | int | None
-        The EEG channel to stage; optional when the recording has one channel, or one EEG
-        channel.
+        The EEG channel to stage. None: the channel the model was trained on when the
+        recording has it (as ``mne-sscsleep stage`` does), else the only channel or the only
+        EEG channel.
     amplitude_ratio : float | None
         Epochs whose standard deviation exceeds this multiple of the median over the night's
         other epochs are unscored; None keeps them. Scalp EEG stays within a few times its
         median (N3's delta at most ~3x), so the default of 10 only catches artifacts.
+    min_confidence : float | None
+        Report epochs whose top stage probability is below this value (between 0 and 1) as
+        unscored (``'?'``, reason ``'uncertain'``), for review by a human scorer; None (default)
+        stages every scorable epoch. The probabilities stay in the hypnogram.
+    allow_non_eeg : bool
+        Stage a channel MNE types as other than EEG (EOG, EMG, ECG, ...). The model reads one
+        EEG derivation, so this is refused unless True.
     verbose : bool | str | int | None
         MNE verbosity for reading and resampling.
 
@@ -291,8 +316,23 @@ def stage(model, raw, picks=None, *, amplitude_ratio=10.0, verbose=None):
         )
     if amplitude_ratio is not None and not amplitude_ratio > 1:
         raise ValueError(f"amplitude_ratio must be above 1 or None, got {amplitude_ratio!r}.")
+    if min_confidence is not None and not 0 < min_confidence < 1:
+        raise ValueError(
+            f"min_confidence must be between 0 and 1 (e.g. 0.5) or None, got {min_confidence!r}."
+        )
     model.check_is_fitted()
+    if picks is None and model.ch_name_ in raw.ch_names:
+        picks = model.ch_name_
     ch_name = pick_from_info(raw.info, picks)
+    ch_type = raw.get_channel_types(picks=[ch_name])[0]
+    if ch_type not in _EEG_TYPES and not allow_non_eeg:
+        raise ValueError(
+            f"Channel {ch_name!r} is of type {ch_type!r}, not EEG; the model stages one EEG "
+            "derivation (Fpz-Cz style). Pick an EEG channel with picks=..., fix the type "
+            f"(raw.set_channel_types({{{ch_name!r}: 'eeg'}})) if it is EEG, or pass "
+            "allow_non_eeg=True to stage it anyway."
+        )
+    _warn_if_simulated_model(model, raw)
     signal, missing, raw_sfreq = _signal_at(raw, ch_name, model.sfreq, verbose)
     n_times = int(round(EPOCH_DURATION * model.sfreq))
     n_epochs = len(signal) // n_times
@@ -309,7 +349,12 @@ def stage(model, raw, picks=None, *, amplitude_ratio=10.0, verbose=None):
             stacklevel=2,
         )
     data = signal[: n_epochs * n_times].astype(np.float32).reshape(n_epochs, 1, n_times)
-    reason = _bad_epochs(data, missing, raw_sfreq, amplitude_ratio)
+    reason = _bad_epochs(data, missing, raw_sfreq, amplitude_ratio).astype(object)
+    dataset = _checked(data, model, ch_name)
+    proba = model.predict_proba(dataset)
+    if min_confidence is not None:
+        reason[(reason == "") & (proba.max(axis=1) < min_confidence)] = "uncertain"
+    reason = reason.astype(str)
     bad = reason != ""
     if bad.any():
         counts = ", ".join(
@@ -321,19 +366,6 @@ def stage(model, raw, picks=None, *, amplitude_ratio=10.0, verbose=None):
             RuntimeWarning,
             stacklevel=2,
         )
-    # The same boundary as predict (units, length, channel warning); bad epochs were flagged.
-    try:
-        dataset = check_epochs(data, sfreq=model.sfreq, on_flat="ignore", ch_name=ch_name)
-    except UnitError:
-        raise UnitError(
-            f"Channel {ch_name!r} varies by {np.median(data.std(axis=-1)):.3g} V per epoch "
-            "(median standard deviation), far above scalp EEG: its file probably declares a "
-            "unit MNE does not know (EDF physical dimension other than uV, mV or V), so "
-            "microvolts were "
-            f"read as volts. Scale it first, e.g. raw.load_data().apply_function(lambda x: x * "
-            f"1e-6, picks=[{ch_name!r}]), or fix the file's unit."
-        ) from None
-    proba = model.predict_proba(dataset)
     index = proba.argmax(axis=1)
     stages = np.array(model.stages_, dtype=object)[index]
     stages[bad] = UNSCORED
@@ -348,4 +380,35 @@ def stage(model, raw, picks=None, *, amplitude_ratio=10.0, verbose=None):
         ch_name=ch_name,
         orig_time=raw.annotations.orig_time,
         class_stages=tuple(model.stages_),
+        meas_date=raw.info["meas_date"],
     )
+
+
+def _warn_if_simulated_model(model, raw):
+    """A model trained only on the simulator says so before it stages a real recording."""
+    trained_on = getattr(model, "training_data_", None) or {}
+    if trained_on.get("simulated") and not data_provenance(raw)["simulated"]:
+        warnings.warn(
+            f"This model was trained only on simulated nights ({trained_on.get('n_recordings')} "
+            f"recordings, {trained_on.get('n_epochs')} epochs of the mne-sscsleep simulator); "
+            "its stages of a real recording are not to be trusted. Train on scored real "
+            "recordings (mne-sscsleep train --data ...).",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def _checked(data, model, ch_name):
+    """The same boundary as predict (units, length, channel warning); bad epochs are flagged
+    by stage(), so flat ones pass."""
+    try:
+        return check_epochs(data, sfreq=model.sfreq, on_flat="ignore", ch_name=ch_name)
+    except UnitError:
+        raise UnitError(
+            f"Channel {ch_name!r} varies by {np.median(data.std(axis=-1)):.3g} V per epoch "
+            "(median standard deviation), far above scalp EEG: its file probably declares a "
+            "unit MNE does not know (EDF physical dimension other than uV, mV or V), so "
+            "microvolts were "
+            f"read as volts. Scale it first, e.g. raw.load_data().apply_function(lambda x: x * "
+            f"1e-6, picks=[{ch_name!r}]), or fix the file's unit."
+        ) from None

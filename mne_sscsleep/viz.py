@@ -12,51 +12,78 @@ _COLORS = {"W": "#e6a700", "N1": "#2ca02c", "N2": "#1f77b4", "N3": "#17307a", "R
 
 
 def _as_stages(stages):
-    """Canonical stage names of a Hypnogram or of labels in any accepted form."""
+    """Canonical stage names of a Hypnogram or of labels in any accepted form ('?' kept)."""
     from .staging import Hypnogram
 
     if isinstance(stages, Hypnogram):
         return np.asarray(stages.stage)
-    return np.array(STAGES)[stage_indices(np.asarray(stages))]
+    labels = np.asarray(stages)
+    names = np.full(len(labels), UNSCORED, dtype=object)
+    scored = np.array([label != UNSCORED for label in labels.tolist()], dtype=bool)
+    names[scored] = np.array(STAGES)[stage_indices(labels[scored])]
+    return names.astype(str)
 
 
-def plot_hypnogram(hypnogram, *, true_stages=None, probabilities=True, highlight_n1=True, ax=None):
+def plot_hypnogram(
+    hypnogram,
+    *,
+    true_stages=None,
+    probabilities=True,
+    highlight_n1=True,
+    meas_date=None,
+    ax=None,
+):
     """Plot a hypnogram, optionally over the true one and above the stage probabilities.
 
     Parameters
     ----------
     hypnogram : Hypnogram | array-like, shape (n_epochs,)
-        Result of :func:`mne_sscsleep.stage`, or one stage label per 30-s epoch.
+        Result of :func:`mne_sscsleep.stage`, or one stage label per 30-s epoch (``'?'`` for
+        an unscored epoch).
     true_stages : array-like, shape (n_epochs,) | None
         Reference scoring, drawn underneath in grey.
     probabilities : bool
         For a :class:`Hypnogram`, add a panel with the stage probabilities over the night.
     highlight_n1 : bool
         Shade the epochs scored N1, the stage automatic stagers miss most.
+    meas_date : datetime.datetime | None
+        Start of the recording, for clock times on the time axis; None takes a Hypnogram's
+        ``meas_date`` (the recording's ``info['meas_date']``). Without one the axis counts
+        hours from the start.
     ax : matplotlib.axes.Axes | None
         Axes to draw the hypnogram in (then no probability panel is added).
 
     Returns
     -------
     fig : matplotlib.figure.Figure
-        The figure.
+        The figure. Unscored epochs (flat signal, artifacts, below ``min_confidence``) are
+        drawn on their own ``'?'`` row and hatched, never as a sleep stage; the legend sits
+        beside the axes, so it hides no epoch.
 
     Examples
     --------
-    >>> fig = plot_hypnogram(["W", "N1", "N2", "N2", "N3", "R"], true_stages=["W"] * 6)
+    >>> fig = plot_hypnogram(["W", "N1", "N2", "?", "N3", "R"], true_stages=["W"] * 6)
     """
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     from .staging import Hypnogram
 
     stages = _as_stages(hypnogram)
+    if len(stages) == 0:
+        raise ValueError(
+            "The hypnogram is empty (no epochs): there is nothing to plot. Stage a recording "
+            "of at least one 30-s epoch first."
+        )
+    if meas_date is None and isinstance(hypnogram, Hypnogram):
+        meas_date = hypnogram.meas_date
     show_proba = probabilities and isinstance(hypnogram, Hypnogram) and ax is None
     if ax is None:
         n_rows = 2 if show_proba else 1
         fig, axes = plt.subplots(
             n_rows,
             1,
-            figsize=(10, 4.5 if show_proba else 3),
+            figsize=(10.5, 4.5 if show_proba else 3),
             sharex=True,
             squeeze=False,
             gridspec_kw={"height_ratios": [3, 2][:n_rows]},
@@ -66,41 +93,95 @@ def plot_hypnogram(hypnogram, *, true_stages=None, probabilities=True, highlight
     else:
         fig = ax.figure
     hours = np.arange(len(stages) + 1) * EPOCH_DURATION / 3600
-    level = {stage: len(_DISPLAY_ORDER) - 1 - i for i, stage in enumerate(_DISPLAY_ORDER)}
+    unscored = stages == UNSCORED
+    rows = _DISPLAY_ORDER + ((UNSCORED,) if unscored.any() else ())
+    level = {stage: len(_DISPLAY_ORDER) - 1 - i for i, stage in enumerate(rows)}
+    handles = []
     if true_stages is not None:
         reference = _as_stages(true_stages)
         if len(reference) != len(stages):
             raise ValueError(
                 f"true_stages has {len(reference)} epochs but the hypnogram has {len(stages)}."
             )
-        ax.step(
-            hours, _levels(reference, level), where="post", color="0.7", lw=2.5, label="reference"
+        handles += ax.step(
+            hours,
+            _levels(reference, {stage: level[stage] for stage in _DISPLAY_ORDER}),
+            where="post",
+            color="0.7",
+            lw=2.5,
+            label="reference",
         )
-    ax.step(hours, _levels(stages, level), where="post", color="k", lw=1, label="predicted")
-    rem = stages == "R"
-    ax.hlines(
-        np.full(rem.sum(), level["R"]), hours[:-1][rem], hours[1:][rem], color=_COLORS["R"], lw=4
+    stage_levels = {stage: level[stage] for stage in _DISPLAY_ORDER}  # '?' leaves a gap
+    handles += ax.step(
+        hours, _levels(stages, stage_levels), where="post", color="k", lw=1, label="predicted"
     )
-    if highlight_n1:
+    rem = stages == "R"
+    if rem.any():
+        ax.hlines(
+            np.full(rem.sum(), level["R"]),
+            hours[:-1][rem],
+            hours[1:][rem],
+            color=_COLORS["R"],
+            lw=4,
+        )
+        handles.append(Patch(color=_COLORS["R"], label="R"))
+    if highlight_n1 and (stages == "N1").any():
         for start, stop in _runs(stages == "N1"):
             ax.axvspan(hours[start], hours[stop], color=_COLORS["N1"], alpha=0.25, lw=0)
-    for start, stop in _runs(stages == UNSCORED):  # epochs stage() could not score
-        ax.axvspan(hours[start], hours[stop], color="0.5", alpha=0.3, lw=0, hatch="//")
-    ax.set_yticks([level[stage] for stage in _DISPLAY_ORDER], list(_DISPLAY_ORDER))
-    ax.set_ylim(-0.5, len(_DISPLAY_ORDER) - 0.5)
+        handles.append(Patch(color=_COLORS["N1"], alpha=0.25, label="N1 (shaded)"))
+    if unscored.any():  # epochs stage() could not score: their own row, hatched
+        ax.hlines(
+            np.full(unscored.sum(), level[UNSCORED]),
+            hours[:-1][unscored],
+            hours[1:][unscored],
+            color="0.4",
+            lw=4,
+        )
+        for start, stop in _runs(unscored):
+            ax.axvspan(hours[start], hours[stop], color="0.5", alpha=0.3, lw=0, hatch="//")
+        handles.append(
+            Patch(facecolor="0.5", alpha=0.3, hatch="//", label=f"unscored ({unscored.sum()})")
+        )
+    ax.set_yticks(
+        [level[stage] for stage in rows],
+        [stage if stage != UNSCORED else "? (unscored)" for stage in rows],
+    )
+    ax.set_ylim(min(level.values()) - 0.5, len(_DISPLAY_ORDER) - 0.5)
     ax.set_xlim(0, hours[-1])
     ax.set_ylabel("Stage")
-    notes = ["N1 shaded"] if highlight_n1 else []
-    if (stages == UNSCORED).any():
-        notes.append("unscored hatched")
-    ax.set_title("Hypnogram" + (f" ({', '.join(notes)})" if notes else ""))
-    if true_stages is not None:
-        ax.legend(loc="upper right", fontsize="small")
+    ax.set_title("Hypnogram")
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.005, 1.0),
+        fontsize="small",
+        frameon=False,
+    )
+    time_axis = axes[1, 0] if show_proba else ax
     if show_proba:
         plot_stage_probabilities(hypnogram, ax=axes[1, 0])
-    else:
-        ax.set_xlabel("Time (h)")
+    _time_axis(time_axis, meas_date)
     return fig
+
+
+def _time_axis(ax, meas_date):
+    """Clock time from the recording's start when known, else hours from the start."""
+    if meas_date is None:
+        ax.set_xlabel("Time from start (h)")
+        return
+    import datetime
+
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    span = ax.get_xlim()[1]
+    ax.xaxis.set_major_locator(MultipleLocator(1.0 if span > 3 else 0.25))
+
+    def clock(hours, _position):
+        return (meas_date + datetime.timedelta(hours=hours)).strftime("%H:%M")
+
+    ax.xaxis.set_major_formatter(FuncFormatter(clock))
+    zone = meas_date.tzname() or "local"
+    ax.set_xlabel(f"Clock time ({zone}; recording began {meas_date:%Y-%m-%d %H:%M})")
 
 
 def _levels(stages, level):
@@ -151,7 +232,7 @@ def plot_stage_probabilities(hypnogram, *, ax=None):
     )
     ax.set_ylim(0, 1)
     ax.set_xlim(0, len(hypnogram) * EPOCH_DURATION / 3600)
-    ax.set_xlabel("Time (h)")
+    ax.set_xlabel("Time from start (h)")
     ax.set_ylabel("Probability")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
     return fig

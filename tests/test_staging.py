@@ -151,9 +151,17 @@ def test_stage_input_errors(model, night, tmp_path):
         [night.copy().rename_channels({"EEG Fpz-Cz": "EOG horizontal"})]
     )
     eeg_and_eog = two.copy().set_channel_types({"EOG horizontal": "eog"})
-    with pytest.raises(ValueError, match="2 channels.*picks='EEG Fpz-Cz'"):
-        stage(model, two.set_channel_types({"EOG horizontal": "eeg"}))
+    # Like the command line, stage() picks the model's own channel by default.
+    assert stage(model, two.set_channel_types({"EOG horizontal": "eeg"})).ch_name == "EEG Fpz-Cz"
+    renamed = two.copy().rename_channels({"EEG Fpz-Cz": "EEG Pz-Oz"})
+    with pytest.raises(ValueError, match="2 channels.*picks='EEG Pz-Oz'"):
+        stage(model, renamed)
     assert len(stage(model, two, picks="EEG Fpz-Cz")) == 120
+    # A non-EEG channel is refused unless the user insists.
+    with pytest.raises(ValueError, match="'EOG horizontal' is of type 'eog', not EEG.*allow_non"):
+        stage(model, eeg_and_eog, picks="EOG horizontal")
+    with pytest.warns(RuntimeWarning, match="trained on channel"):
+        assert stage(model, eeg_and_eog, picks=1, allow_non_eeg=True).ch_name == "EOG horizontal"
     with pytest.raises(ValueError, match="'C3' is not in the recording"):
         stage(model, night, picks="C3")
     with pytest.raises(TypeError, match="continuous mne.io.Raw"):

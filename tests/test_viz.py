@@ -43,9 +43,10 @@ def test_hypnogram_with_probabilities(hypnogram):
     top, bottom = fig.axes[:2]
     position = {t.get_text(): y for t, y in zip(top.get_yticklabels(), top.get_yticks())}
     assert sorted(position, key=position.get, reverse=True) == ["W", "R", "N1", "N2", "N3"]
-    assert "N1 shaded" in top.get_title() and top.get_ylabel() == "Stage"
+    legend = [text.get_text() for text in top.get_legend().get_texts()]
+    assert legend == ["predicted", "R", "N1 (shaded)"] and top.get_ylabel() == "Stage"
     assert len(top.patches) == 2  # two runs of N1 shaded
-    assert bottom.get_xlabel() == "Time (h)" and bottom.get_ylim() == (0.0, 1.0)
+    assert bottom.get_xlabel() == "Time from start (h)" and bottom.get_ylim() == (0.0, 1.0)
     assert len(bottom.collections) == 5  # one band per stage
     assert top.get_xlim()[1] == pytest.approx(len(hypnogram) * 30 / 3600)
     plt.close(fig)
@@ -59,7 +60,7 @@ def test_hypnogram_from_labels_against_reference(hypnogram):
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels[:2] == ["reference", "predicted"]
     assert len(ax.patches) == 0 and ax.get_legend() is not None
-    assert ax.get_xlabel() == "Time (h)"
+    assert ax.get_xlabel() == "Time from start (h)"
     with pytest.raises(ValueError, match="true_stages has 3 epochs"):
         plot_hypnogram(predicted, true_stages=["W", "W", "W"])
     plt.close("all")
@@ -107,7 +108,10 @@ def test_unscored_epochs_leave_a_gap_and_are_hatched(hypnogram):
     )
     fig = plot_hypnogram(unscored, highlight_n1=False)
     top = fig.axes[0]
-    assert "unscored hatched" in top.get_title()
+    assert "unscored (3)" in [text.get_text() for text in top.get_legend().get_texts()]
+    # Unscored epochs have a row of their own, below N3, never a sleep stage's.
+    rows = {t.get_text(): y for t, y in zip(top.get_yticklabels(), top.get_yticks())}
+    assert rows["? (unscored)"] < rows["N3"]
     hatched = [patch for patch in top.patches if patch.get_hatch() == "//"]
     assert len(hatched) == 1
     x0, x1 = hatched[0].get_x(), hatched[0].get_x() + hatched[0].get_width()
@@ -115,6 +119,25 @@ def test_unscored_epochs_leave_a_gap_and_are_hatched(hypnogram):
     line = top.get_lines()[-1]
     assert np.isnan(line.get_ydata()[15:18]).all()  # no stage drawn where none was scored
     plt.close(fig)
+
+
+def test_hypnogram_clock_time_legend_outside_and_empty(hypnogram):
+    import datetime
+
+    start = datetime.datetime(2026, 11, 29, 22, 30, tzinfo=datetime.timezone.utc)
+    hypnogram.meas_date = start
+    fig = plot_hypnogram(hypnogram)
+    fig.canvas.draw()
+    top, bottom = fig.axes[:2]
+    assert bottom.get_xlabel().startswith("Clock time (UTC; recording began 2026-11-29 22:30")
+    clock = bottom.xaxis.get_major_formatter()
+    assert (clock(0.0, 0), clock(2.0, 1)) == ("22:30", "00:30")
+    # The legend sits right of the axes: it covers no epoch.
+    legend_box = top.get_legend().get_window_extent()
+    assert legend_box.x0 >= top.get_window_extent().x1
+    with pytest.raises(ValueError, match="hypnogram is empty"):
+        plot_hypnogram([])
+    plt.close("all")
 
 
 def test_bland_altman_draws_the_bias_and_limits():
