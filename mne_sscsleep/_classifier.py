@@ -415,7 +415,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         return params
 
     def initialize_module(self):
-        self._check_device()
+        self._validate_device()
         if self.random_state is not None:
             torch.manual_seed(self._seed(_SEED_WEIGHTS))
         self.module_ = self._build_network()
@@ -528,6 +528,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
         """
         dataset = self._training_dataset(X, y, recording)
         self._learn_labels(dataset, self.classes)
+        if not self.warm_start:
+            self.training_data_ = None  # recorded afresh by partial_fit
         return super().fit(dataset, None, **fit_params)  # partial_fit reads y from the dataset
 
     def partial_fit(self, X, y=None, classes=None, *, recording=None, **fit_params):
@@ -558,7 +560,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
         else:
             self._check_known_stages(dataset, classes)
             self._warn_if_other_channel(dataset)
-            self.training_data_ = _training_record(dataset, getattr(self, "training_data_", None))
+        # fit() comes through here too (skorch's fit calls partial_fit), after a fresh start.
+        self.training_data_ = _training_record(dataset, getattr(self, "training_data_", None))
         return super().partial_fit(dataset, dataset.y, **fit_params)
 
     def predict_proba(self, X, *, recording=None):
@@ -850,7 +853,6 @@ class SSCSleepClassifier(NeuralNetClassifier):
         stages_present = [STAGES[stage] for stage in present]
         stage_map.update({_map_key(label): stage for label, stage in zip(labels, stages_present)})
         self._set_labels(labels, stages_present, counts, dataset.ch_name, stage_map)
-        self.training_data_ = _training_record(dataset)
 
     def _set_labels(self, labels, stages, counts, ch_name, stage_map=None):
         self.classes_user_ = np.asarray(labels)
@@ -882,9 +884,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
                     f"lr must be a positive learning rate (e.g. 1e-3), or None for the "
                     f"preset's; got {self.lr!r}."
                 )
-        self._check_device()
+        self._validate_device()
 
-    def _check_device(self):
+    def _validate_device(self):
         try:
             device = torch.device(self.device)
         except (RuntimeError, TypeError):

@@ -9,6 +9,11 @@ import time
 from pathlib import Path
 
 from ._stages import DEFAULT_SFREQ, STAGES
+from ._version import __version__
+
+#: Hypnogram formats of ``stage -o`` and figure formats of ``--plot``.
+_HYPNOGRAM_SUFFIXES = (".tsv", ".txt", ".csv", ".edf")
+_PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".eps", ".tif", ".tiff", ".webp")
 
 # Files of a training's checkpoint folder (see _train).
 _SETTINGS = "settings.json"
@@ -23,6 +28,7 @@ def _demo(args):
     from .datasets import simulate_sleep_epochs
     from .metrics import sleep_report
 
+    SSCSleepClassifier(device=args.device)._validate_device()
     n_nights = args.subjects
     print(
         f"Simulating {n_nights} nights of {args.hours:g} h of Fpz-Cz sleep EEG (simulated data, "
@@ -46,6 +52,7 @@ def _demo(args):
         context=args.context,
         max_epochs=args.max_epochs,
         random_state=args.seed,
+        device=args.device,
         verbose=1,
     )
     start = time.perf_counter()
@@ -157,13 +164,19 @@ def _train(args):
     from skorch.callbacks import Checkpoint, LoadInitState
 
     from . import SSCSleepClassifier
+    from .io import check_output_file
     from .metrics import sleep_report
     from .training import EarlyStopping
 
-    if args.max_epochs < 1:
-        raise ValueError(f"--max-epochs must be at least 1, got {args.max_epochs}.")
-    output = Path(args.output)
+    # Everything that can be checked is checked before hours of training.
+    output = check_output_file(args.output, "model file")
+    if args.data is not None and not Path(args.data).expanduser().is_dir():
+        raise FileNotFoundError(
+            f"--data {args.data!r} is not a folder; give the folder of EDF recordings."
+        )
     folder = Path(args.checkpoint_dir or output.with_suffix(".checkpoints"))
+    check_output_file(folder / _SETTINGS if folder.is_dir() else folder, "checkpoint folder")
+    SSCSleepClassifier(device=args.device)._validate_device()
     done = _checkpointed_history(args, folder) if args.resume else []
     epochs, y = _training_data(args)
     if not args.resume:
@@ -199,6 +212,7 @@ def _train(args):
         sfreq=args.sfreq,
         random_state=args.seed,
         callbacks=callbacks,
+        device=args.device,
         verbose=1,
     )
     if args.resume:
@@ -224,17 +238,47 @@ def _train(args):
     return 0
 
 
-def _stage(args):
+def _read_raw(fname):
+    """The recording, or one line naming the file and what is wrong with it."""
     import mne
 
-    from . import SSCSleepClassifier, stage
+    path = Path(fname).expanduser()
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{fname!r} is a folder, not a recording; give an EDF (or other MNE-readable) file."
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"No recording at {fname!r}.")
+    try:
+        return mne.io.read_raw(path, preload=False, verbose="error")
+    except Exception as error:  # noqa: BLE001 -- any reader failure on a user's file
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise ValueError(
+            f"Cannot read {fname!r} as a recording ({reason}). Is it an EDF/BDF file (or "
+            "another format MNE reads), and complete?"
+        ) from None
 
-    model = SSCSleepClassifier.load(args.model)
+
+def _stage(args):
+    from . import SSCSleepClassifier, stage
+    from .io import check_output_file
+
+    # Cheap checks first: a bad output name should not cost a model load and a night's staging.
+    check_output_file(args.output, "hypnogram", suffixes=_HYPNOGRAM_SUFFIXES)
+    if args.plot:
+        check_output_file(args.plot, "plot", suffixes=_PLOT_SUFFIXES)
+    raw = _read_raw(args.recording)
+    model = SSCSleepClassifier.load(args.model, device=args.device)
     start = time.perf_counter()
-    raw = mne.io.read_raw(args.recording, preload=False, verbose="error")
-    # stage() checks the channel and lists the available ones if it is missing.
-    channel = args.channel or (model.ch_name_ if model.ch_name_ in raw.ch_names else None)
-    hypnogram = stage(model, raw, picks=channel, verbose="error")
+    # stage() takes the model's channel when the recording has it, and lists the channels
+    # when it cannot choose.
+    hypnogram = stage(
+        model,
+        raw,
+        picks=args.channel,
+        min_confidence=args.min_confidence,
+        verbose="error",
+    )
     hypnogram.save(args.output, raw, overwrite=True)
     print(f"{hypnogram!r}\nHypnogram written to {args.output}")
     if hypnogram.bad.any():
@@ -276,6 +320,7 @@ def build_parser():
         description="SSC-SleepNet automatic sleep staging (W, N1, N2, N3, R) of single-channel "
         "EEG.",
     )
+    parser.add_argument("--version", action="version", version=f"mne-sscsleep {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo = commands.add_parser(
         "demo",
@@ -284,9 +329,14 @@ def build_parser():
         "held-out night and print its sleep report. With the lite preset (the default here) "
         "it runs in about a minute on 2 CPU cores.",
     )
-    demo.add_argument("--subjects", type=int, default=5, help="nights to simulate (default 5)")
-    demo.add_argument("--hours", type=float, default=8.0, help="hours per night (default 8)")
-    demo.add_argument("--max-epochs", type=int, default=15, help="training passes (default 15)")
+    demo.add_argument(
+        "--subjects", type=_at_least(2), default=5, help="nights to simulate (default 5)"
+    )
+    demo.add_argument("--hours", type=_positive, default=8.0, help="hours per night (default 8)")
+    demo.add_argument(
+        "--max-epochs", type=_at_least(1), default=15, help="training passes (default 15)"
+    )
+    _add_device_argument(demo)
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument(
         "--preset",
@@ -302,8 +352,10 @@ def build_parser():
         "train",
         help="train a model on EDF recordings with hypnograms (or simulated nights)",
         description="Train SSC-SleepNet and write a model file. --data takes a folder of EDF "
-        "recordings whose sleep stages are EDF+ annotations or Sleep-EDF style hypnogram files "
-        "(SC4001E0-PSG.edf + SC4001EC-Hypnogram.edf); without --data it trains on simulated "
+        "recordings whose sleep stages are EDF+ annotations, Sleep-EDF style hypnogram files "
+        "(SC4001E0-PSG.edf + SC4001EC-Hypnogram.edf) or per-epoch stage files beside them "
+        "(night1.edf + night1.csv/.tsv/.txt: one stage per 30 s, W/N1/N2/N3/R, '?' for "
+        "unscored, or a table with a 'stage' column); without --data it trains on simulated "
         "nights. Every epoch is checkpointed, so an interrupted training continues with "
         "--resume (same arguments) and ends as the uninterrupted one would.",
     )
@@ -318,15 +370,20 @@ def build_parser():
         help=f"sampling rate of the model in Hz; recordings are resampled (default "
         f"{DEFAULT_SFREQ:g})",
     )
-    train.add_argument("--simulate", type=int, default=5, help="simulated nights without --data")
-    train.add_argument("--hours", type=float, default=8.0, help="hours per simulated night")
+    train.add_argument(
+        "--simulate", type=_at_least(2), default=5, help="simulated nights without --data"
+    )
+    train.add_argument("--hours", type=_positive, default=8.0, help="hours per simulated night")
     train.add_argument(
         "--trim-wake",
         type=float,
         default=30.0,
         help="minutes of wake kept around sleep (default 30)",
     )
-    train.add_argument("--max-epochs", type=int, default=20, help="training passes (default 20)")
+    train.add_argument(
+        "--max-epochs", type=_at_least(1), default=20, help="training passes (default 20)"
+    )
+    _add_device_argument(train)
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument(
         "--preset",
@@ -366,6 +423,12 @@ def build_parser():
         help="hypnogram file: .tsv, .csv or .edf (default hypnogram.tsv)",
     )
     stage.add_argument("--plot", help="also save a hypnogram figure (e.g. hypnogram.png)")
+    stage.add_argument(
+        "--min-confidence",
+        type=_probability,
+        help="report epochs whose top stage probability is below this (0-1) as unscored '?'",
+    )
+    _add_device_argument(stage)
     stage.set_defaults(handler=_stage)
 
     info = commands.add_parser(
@@ -396,16 +459,58 @@ def main(argv=None):
     >>> main(["info", "model.sscsleep"])  # doctest: +SKIP
     """
     args = build_parser().parse_args(argv)
-    if getattr(args, "subjects", 2) < 2:
-        print(
-            "mne-sscsleep: error: --subjects must be at least 2 (train + held out)",
-            file=sys.stderr,
-        )
-        return 2
     try:
         return args.handler(args)
-    except (FileNotFoundError, FileExistsError, ValueError, TypeError, ImportError) as error:
+    except KeyboardInterrupt:
+        print("mne-sscsleep: interrupted.", file=sys.stderr)
+        return 130
+    except (OSError, ValueError, TypeError, ImportError) as error:
         # The library speaks of `picks`; on the command line it is --channel.
         message = str(error).replace("with picks, e.g. picks=", "with --channel, e.g. --channel ")
+        for library, command_line in (
+            ("picks=...", "--channel ..."),
+            ("min_confidence", "--min-confidence"),
+            ("device='cpu'", "--device cpu"),
+        ):
+            message = message.replace(library, command_line)
         print(f"mne-sscsleep: error: {message}", file=sys.stderr)
         return 1
+
+
+def _at_least(minimum):
+    def check(value):
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {number}")
+        return number
+
+    return check
+
+
+def _positive(value):
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {value!r}")
+    return number
+
+
+def _probability(value):
+    number = _positive(value)
+    if number >= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value!r}")
+    return number
+
+
+def _add_device_argument(parser):
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="where the network runs: cpu (default), cuda or cuda:N (needs a CUDA build of "
+        "PyTorch and a GPU)",
+    )

@@ -679,8 +679,10 @@ def model_info(fname):
         ``class_counts`` (training epochs per stage), ``ch_name``, ``sfreq``,
         ``epoch_duration``, ``network`` (registry name), ``preset``, ``n_parameters``,
         ``n_epochs_trained``, ``best_epoch`` and
-        ``best_valid_macro_f1`` (None without validation), ``n1_adaptation`` (``on``) and
-        ``last_train_loss``.
+        ``best_valid_macro_f1`` (None without validation), ``n1_adaptation`` (``on``),
+        ``last_train_loss`` and ``training_data`` (provenance: ``source``, ``simulated``,
+        ``n_recordings``, ``n_epochs``, ``recordings``, ``date``, ``package_version``; empty
+        for files written before it was recorded).
 
     Examples
     --------
@@ -726,6 +728,7 @@ def model_info(fname):
         "best_valid_macro_f1": best[1],
         "n1_adaptation": model.params.get("callbacks__n1_adaptation__on", "valid"),
         "last_train_loss": history[-1].get("train_loss") if history else None,
+        "training_data": dict(model.training_data or {}),
     }
 
 
@@ -771,5 +774,25 @@ def format_model_info(info):
         ),
         f"trained on:     {counts} epochs",
         f"training:       {training}",
+        f"data:           {_describe_training_data(info.get('training_data') or {})}",
     ]
     return "\n".join(lines)
+
+
+def _describe_training_data(record):
+    if not record:
+        return "not recorded (file written before mne-sscsleep recorded it)"
+    text = (
+        f"{record.get('source', 'unknown source')}; {record.get('n_recordings', '?')} "
+        f"recording(s), {record.get('n_epochs', '?')} epochs; trained {record.get('date', '?')} "
+        f"with mne-sscsleep {record.get('package_version', '?')}"
+    )
+    recordings = record.get("recordings") or []
+    if recordings:
+        shown = ", ".join(recordings[:5])
+        if len(recordings) > 5:
+            shown += f", ... ({len(recordings)} files)"
+        text += f"\n                files: {shown}"
+    if record.get("simulated"):
+        text += "\n                SIMULATED data only: not for staging real recordings"
+    return text

@@ -11,7 +11,7 @@ subject of each epoch for subject-wise splits.
 """
 
 from ._recordings import EVENT_ID, epochs_from_raw, labelled_epochs_array
-from .edf_folder import find_recordings, load_edf_folder
+from .edf_folder import find_recordings, load_edf_folder, read_stage_file
 from .hmc import load_hmc
 from .shhs import load_shhs, read_nsrr_stages
 from .simulate import CHANNEL, simulate_hypnogram, simulate_sleep_epochs, simulate_sleep_raw
@@ -28,6 +28,7 @@ __all__ = [
     "load_sleep_edf",
     "load_shhs",
     "read_nsrr_stages",
+    "read_stage_file",
     "simulate_hypnogram",
     "simulate_sleep_epochs",
     "simulate_sleep_raw",
