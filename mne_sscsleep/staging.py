@@ -191,7 +191,17 @@ class Hypnogram:
                 raise ValueError("EDF+ output needs the recording: hypnogram.save(fname, raw).")
             import mne
 
-            out = raw.copy().pick([self.ch_name])
+            out = raw.copy().pick([self.ch_name]).load_data(verbose="error")
+            missing = ~np.isfinite(out._data)
+            if missing.any():
+                # EDF stores no NaN; those samples' epochs are marked 'Sleep stage ?'.
+                out._data[missing] = 0.0
+                warnings.warn(
+                    f"{missing.sum()} missing (NaN) samples are written as 0 in {fname.name}; "
+                    "their epochs are annotated 'Sleep stage ?'.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
             out.set_annotations(self.to_annotations())
             try:
                 mne.export.export_raw(fname, out, fmt="edf", overwrite=True, verbose="error")

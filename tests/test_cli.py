@@ -24,8 +24,10 @@ def test_context_model_from_the_command_line(tmp_path, capsys):
 
 
 def test_demo_needs_two_subjects(capsys):
-    assert main(["demo", "--subjects", "1"]) == 2
-    assert "--subjects must be at least 2" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--subjects", "1"])
+    assert exit_info.value.code == 2
+    assert "--subjects: must be at least 2, got 1" in capsys.readouterr().err
 
 
 def test_help_and_module_entry_point():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 from skorch.callbacks import EarlyStopping as _SkorchEarlyStopping
 
 from .._stages import N1
@@ -153,6 +153,23 @@ class EarlyStopping(_SkorchEarlyStopping):
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
         self.replay(net.history)
+
+    def on_epoch_end(self, net, **kwargs):
+        # skorch runs its PrintLog last and stops by raising here: print the last pass's row
+        # first, then say why training stops.
+        messages = []
+        sink, self.sink = self.sink, messages.append
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            for _, callback in getattr(net, "callbacks_", []):
+                if isinstance(callback, PrintLog):
+                    callback.on_epoch_end(net, **kwargs)
+            raise
+        finally:
+            self.sink = sink
+            for message in messages:
+                sink(message)
 
     def replay(self, history):
         """Count misses and find the best score over the epochs of ``history``.
