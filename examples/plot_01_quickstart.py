@@ -48,7 +48,7 @@ raw = simulate_sleep_raw(hours=4.0, random_state=10, verbose="error")
 hypnogram = stage(clf, raw)
 print(hypnogram)
 
-# stage_indices understands Sleep-EDF's descriptions ('Sleep stage 3/4', ...).
+# stage_indices understands Sleep-EDF's descriptions ('Sleep stage 4', 'Sleep stage R', ...).
 true_stages = np.array(STAGES)[stage_indices(raw.annotations.description)]
 report = sleep_report(true_stages, hypnogram.stage)
 print(report)

@@ -298,7 +298,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         if self.verbose and (self.verbose > 1 or _interactive(sys.stderr)):
             extra.append(("progress_bar", ProgressBar(postfix_keys=["train_loss"])))
         # The log prints each pass's row before early stopping may end training after it.
-        extra.append(("print_log", PrintLog(sink=_log_line)))
+        extra.append(("print_log", PrintLog(sink=self._log_line)))
         patience = self._patience()
         if patience and self.train_split is not None:
             extra.append(
@@ -869,6 +869,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
             value = getattr(self, name)
             if name == "batch_size" and value == -1:
                 continue  # skorch's "the whole dataset in one batch"
+            if name == "max_epochs" and value == 0 and self._resumes():
+                continue  # a checkpoint that already holds every pass: nothing left to train
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(
                     f"{name} must be a whole number of at least 1, got {value!r}"
@@ -885,6 +887,16 @@ class SSCSleepClassifier(NeuralNetClassifier):
                     f"preset's; got {self.lr!r}."
                 )
         self._validate_device()
+
+    def _resumes(self):
+        """Whether training starts from a checkpoint (a ``LoadInitState`` callback)."""
+        callbacks = [item[1] if isinstance(item, tuple) else item for item in self.callbacks or []]
+        return any(isinstance(callback, LoadInitState) for callback in callbacks)
+
+    def _log_line(self, text):
+        """skorch's per-epoch log: printed when verbose, without ANSI colours off a terminal."""
+        if self.verbose:
+            print(text if _interactive(sys.stdout) else _ANSI.sub("", text), flush=True)
 
     def _validate_device(self):
         try:
@@ -1078,11 +1090,6 @@ def _interactive(stream):
     except (ImportError, AttributeError):
         pass
     return bool(getattr(stream, "isatty", lambda: False)())
-
-
-def _log_line(text):
-    """skorch's per-epoch log, without ANSI colours where the output is not a terminal."""
-    print(text if _interactive(sys.stdout) else _ANSI.sub("", text), flush=True)
 
 
 def _validation_note(dataset_valid, recording, n_recordings, by_recording):

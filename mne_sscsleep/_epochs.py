@@ -758,12 +758,12 @@ def check_epochs_labels(X, y, *, stage_map=None, **kwargs):
             f"X has {n_epochs} epochs but y has {labels.shape[0] if labels.ndim else 0} labels "
             f"(shape {labels.shape}); pass one label per epoch.{dropped}"
         )
+    dataset = check_epochs(X, **kwargs)  # the data's own problems are reported first
     if stage_map is None and isinstance(X, mne.BaseEpochs):
         stage_map = _event_code_stage_map(X, labels)
     if stage_map is not None:
         stage_map = {key: STAGES[index] for key, index in check_stage_map(stage_map).items()}
     indices = stage_indices(labels, name=name, stage_map=stage_map)
-    dataset = check_epochs(X, **kwargs)
     dataset.y, dataset.labels, dataset.stage_map = indices, labels, stage_map
     return dataset
 

@@ -114,9 +114,11 @@ def test_edf_to_model_to_hypnogram(edf_folder, trained_model, capsys):
 def test_cli_errors_exit_non_zero(edf_folder, trained_model, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["stage", str(edf_folder / "missing.edf"), "--model", "nope.sscsleep"]) == 1
+    assert "No recording at" in capsys.readouterr().err
+    assert main(["stage", str(edf_folder / "new.edf"), "--model", "nope.sscsleep"]) == 1
     assert "No model file" in capsys.readouterr().err
     assert main(["train", "--data", str(edf_folder / "nowhere")]) == 1
-    assert "No recordings folder" in capsys.readouterr().err
+    assert "is not a folder; give the folder of EDF recordings" in capsys.readouterr().err
     assert not (tmp_path / "model.checkpoints").exists()  # nothing written for a failed start
     assert (
         main(
@@ -132,8 +134,9 @@ def test_cli_errors_exit_non_zero(edf_folder, trained_model, capsys, tmp_path, m
         == 1
     )
     assert "'C3' is not in" in capsys.readouterr().err
-    assert main(["train", "--max-epochs", "0"]) == 1
-    assert "--max-epochs must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--max-epochs", "0"])
+    assert "--max-epochs: must be at least 1, got 0" in capsys.readouterr().err
 
 
 def test_info_describes_a_model_file(trained_model, capsys):

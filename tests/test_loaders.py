@@ -23,7 +23,8 @@ def _night(hours, sfreq, seed):
                 "Sleep stage W": "W",
                 "Sleep stage 1": "N1",
                 "Sleep stage 2": "N2",
-                "Sleep stage 3/4": "N3",
+                "Sleep stage 3": "N3",
+                "Sleep stage 4": "N3",
                 "Sleep stage R": "R",
             }[d]
             for d in raw.annotations.description

@@ -367,3 +367,19 @@ def test_provenance_recorded_and_simulated_model_warns(sim_model, tmp_path, psg_
     clf = SSCSleepClassifier(**TINY).fit(real_epochs, real_epochs.events[:, 2])
     assert clf.training_data_["simulated"] is False
     assert clf.training_data_["recordings"] == [psg_files[0][0].name]
+
+
+def test_install_instructions_fit_an_ordinary_machine():
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    pages = {name: (root / name).read_text() for name in ("README.rst", "docs/install.rst")}
+    pages["docs/index.rst"] = (root / "docs/index.rst").read_text()
+    for name, text in pages.items():
+        # Not published yet: never tell users to install it from PyPI.
+        assert "pip install mne-sscsleep" not in text, name
+        assert 'pip install "mne-sscsleep' not in text, name
+    for name in ("README.rst", "docs/install.rst"):
+        assert "download.pytorch.org/whl/cpu" in pages[name], name  # the CPU-only build
+        assert "torch==2.13.0" in pages[name], name  # what CI runs
+    assert "CUDA build" in pages["docs/install.rst"]
