@@ -30,6 +30,7 @@ from ._stages import (
     SIMULATED_DESCRIPTION,
     STAGES,
     check_stage_map,
+    label_kind,
     stage_index,
     stage_indices,
 )
@@ -727,7 +728,12 @@ def check_epochs_labels(X, y, *, stage_map=None, **kwargs):
     import mne
 
     _reject_sparse(X)
+    if y is not None and stage_map is None and not isinstance(y, torch.Tensor):
+        # Labels that cannot be stages whatever they mean (continuous, boolean) are refused
+        # before the data are read; what they mean is decided after.
+        label_kind(np.asarray(y), name="y")
     X = load_lazy_epochs(merge_epochs_list(X))
+    dataset = check_epochs(X, **kwargs)  # the data's own problems are reported first
     if y is None:
         if not isinstance(X, mne.BaseEpochs):
             raise ValueError(
@@ -746,7 +752,7 @@ def check_epochs_labels(X, y, *, stage_map=None, **kwargs):
         raise ValueError(
             f"{name} must be one label per epoch (a flat list or 1-D array)."
         ) from None
-    n_epochs = _n_epochs(X)
+    n_epochs = len(dataset)
     if labels.ndim != 1 or len(labels) != n_epochs:
         dropped = ""
         if isinstance(X, mne.BaseEpochs) and labels.ndim == 1 and len(labels) > n_epochs:
@@ -758,7 +764,6 @@ def check_epochs_labels(X, y, *, stage_map=None, **kwargs):
             f"X has {n_epochs} epochs but y has {labels.shape[0] if labels.ndim else 0} labels "
             f"(shape {labels.shape}); pass one label per epoch.{dropped}"
         )
-    dataset = check_epochs(X, **kwargs)  # the data's own problems are reported first
     if stage_map is None and isinstance(X, mne.BaseEpochs):
         stage_map = _event_code_stage_map(X, labels)
     if stage_map is not None:
@@ -820,18 +825,6 @@ def load_lazy_epochs(X):
     if isinstance(X, mne.BaseEpochs) and not X.preload:
         X.drop_bad(verbose="error")
     return X
-
-
-def _n_epochs(X):
-    """Number of epochs of Epochs or an array-like, before any conversion."""
-    if hasattr(X, "shape") and len(X.shape):
-        return X.shape[0]
-    try:
-        return len(X)
-    except TypeError:
-        raise TypeError(
-            f"Expected mne.Epochs or an array of EEG in volts, got {type(X).__name__}."
-        ) from None
 
 
 def _warn(message):

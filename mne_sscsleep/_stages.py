@@ -115,35 +115,10 @@ def stage_indices(y, *, name="y", stage_map=None) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     if stage_map is not None:
         return _mapped_stage_indices(y, stage_map, name)
-    if y.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {name} holds complex numbers.")
-    if y.dtype.kind == "b":
-        raise TypeError(f"{name} holds booleans; sleep stages are strings or integers 0..4.")
-    if y.dtype.kind in "iu":
+    y, kind = label_kind(y, name=name)
+    if kind == "int":
         return _integer_stage_indices(y, name)
-    if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-            raise ValueError(
-                f"Unknown label type: {name} holds non-integer (continuous) numbers; sleep "
-                "stages are strings such as 'N1' or integers 0..4 (W, N1, N2, N3, R)."
-            )
-        return _integer_stage_indices(y, name)
-    if y.dtype.kind not in "OUST":  # T: NumPy 2 StringDType (pandas 3 strings)
-        raise TypeError(
-            f"{name} has dtype {y.dtype}; sleep stages are strings such as 'N1' or integers "
-            "0..4 (W, N1, N2, N3, R)."
-        )
     labels = y.tolist()
-    kinds = {type(label) for label in labels}
-    if not kinds <= {str, bytes}:
-        if kinds <= {int}:
-            return _integer_stage_indices(np.asarray(labels, dtype=object), name)
-        shown = ", ".join(sorted(kind.__name__ for kind in kinds))
-        problem = f"mixes label types ({shown})" if len(kinds) > 1 else f"holds {shown} labels"
-        raise TypeError(
-            f"{name} {problem}. Use one kind throughout: stage names such as 'W', 'N1', 'N2', "
-            "'N3', 'R', or integers 0..4."
-        )
     indices = np.empty(len(labels), dtype=np.int64)
     unknown = []
     for position, label in enumerate(labels):
@@ -161,6 +136,65 @@ def stage_indices(y, *, name="y", stage_map=None) -> np.ndarray:
             "'Movement time' before fitting."
         )
     return indices
+
+
+def label_kind(y, *, name="y"):
+    """Refuse what cannot be sleep-stage labels, whatever they mean.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_epochs,)
+        Labels.
+    name : str
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    y : ndarray
+        The labels (integers as an integer array).
+    kind : ``'int'`` | ``'str'``
+        Integer codes or names.
+
+    Examples
+    --------
+    >>> label_kind(np.array([2.0, 0.0]))[1], label_kind(np.array(["N1"]))[1]
+    ('int', 'str')
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(
+            f"{name} must be one label per epoch (1-D), got an array of shape {y.shape}. "
+            "Flatten it or pass one column of labels."
+        )
+    if y.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} holds complex numbers.")
+    if y.dtype.kind == "b":
+        raise TypeError(f"{name} holds booleans; sleep stages are strings or integers 0..4.")
+    if y.dtype.kind in "iu":
+        return y, "int"
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            raise ValueError(
+                f"Unknown label type: {name} holds non-integer (continuous) numbers; sleep "
+                "stages are strings such as 'N1' or integers 0..4 (W, N1, N2, N3, R)."
+            )
+        return y.astype(np.int64), "int"
+    if y.dtype.kind not in "OUST":  # T: NumPy 2 StringDType (pandas 3 strings)
+        raise TypeError(
+            f"{name} has dtype {y.dtype}; sleep stages are strings such as 'N1' or integers "
+            "0..4 (W, N1, N2, N3, R)."
+        )
+    kinds = {type(label) for label in y.tolist()}
+    if kinds <= {str, bytes}:
+        return y, "str"
+    if kinds <= {int}:
+        return np.asarray(y.tolist(), dtype=np.int64), "int"
+    shown = ", ".join(sorted(kind.__name__ for kind in kinds))
+    problem = f"mixes label types ({shown})" if len(kinds) > 1 else f"holds {shown} labels"
+    raise TypeError(
+        f"{name} {problem}. Use one kind throughout: stage names such as 'W', 'N1', 'N2', "
+        "'N3', 'R', or integers 0..4."
+    )
 
 
 def stage_index(label):

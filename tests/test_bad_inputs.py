@@ -1,0 +1,525 @@
+"""Bad and unusual inputs, the way a newcomer makes them: each gets our message.
+
+Every case must raise the expected error from mne-sscsleep's own code (the innermost frame of
+the traceback is in the package, so the message is ours, not torch's or skorch's) and match the
+text that names the problem and the fix. ``python tests/test_bad_inputs.py`` prints the table.
+"""
+
+import re
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse
+import torch
+from helpers import TINY
+
+from mne_sscsleep import SSCSleepClassifier, check_epochs, stage
+from mne_sscsleep.cli import main
+from mne_sscsleep.datasets import (
+    load_edf_folder,
+    read_stage_file,
+    simulate_sleep_epochs,
+    simulate_sleep_raw,
+)
+from mne_sscsleep.metrics import sleep_report
+from mne_sscsleep.viz import plot_hypnogram
+
+_STATE = {}
+
+
+def _data():
+    if not _STATE:
+        epochs, y, _ = simulate_sleep_epochs(2, hours=1.5, random_state=0, verbose="error")
+        _STATE.update(epochs=epochs, y=y, X=epochs.get_data().astype(np.float32))
+        _STATE["model"] = SSCSleepClassifier(**TINY).fit(_STATE["X"], y)
+        _STATE["raw"] = simulate_sleep_raw(hours=0.5, random_state=1, verbose="error")
+    return _STATE
+
+
+def _clf(**params):
+    return SSCSleepClassifier(**{**TINY, **params})
+
+
+def _fit(**params):
+    return lambda: _clf(**params).fit(_data()["X"], _data()["y"])
+
+
+def _fit_with(X=None, y=None, **params):
+    def run():
+        data = _data()
+        return _clf(**params).fit(
+            data["X"] if X is None else X(data), data["y"] if y is None else y(data)
+        )
+
+    return run
+
+
+def _ints(data):
+    return np.array([["W", "N1", "N2", "N3", "R"].index(s) for s in data["y"]])
+
+
+def _flat(data):
+    X = data["X"].copy()
+    X[4] = 0.0
+    return X
+
+
+def _nan(data):
+    X = data["X"].copy()
+    X[2, 0, 10] = np.nan
+    return X
+
+
+def _epochs_at(sfreq):
+    def make(data):
+        return data["epochs"].copy().resample(sfreq, verbose="error")
+
+    return make
+
+
+def _two_channels(data):
+    epochs = data["epochs"]
+    other = epochs.copy().rename_channels({"EEG Fpz-Cz": "EEG Pz-Oz"})
+    return epochs.copy().add_channels([other])
+
+
+def _predict(X):
+    return lambda: _data()["model"].predict(X(_data()))
+
+
+def _stage(raw=None, **kwargs):
+    return lambda: stage(_data()["model"], _data()["raw"] if raw is None else raw(), **kwargs)
+
+
+def _eog_raw():
+    raw = simulate_sleep_raw(hours=0.5, random_state=1, verbose="error")
+    return raw.set_channel_types({"EEG Fpz-Cz": "eog"})
+
+
+def _text_file(text, name="stages.txt"):
+    def run():
+        path = Path(_STATE.setdefault("tmp", Path(__import__("tempfile").mkdtemp())))
+        (path / name).write_text(text)
+        return read_stage_file(path / name)
+
+    return run
+
+
+# (what a user does, the call, the error, words the message must contain)
+API_CASES = [
+    (
+        "fit a list of numbers",
+        lambda: _clf().fit([1, 2, 3], ["W"] * 3),
+        ValueError,
+        "shape \\(n_epochs, n_times\\)",
+    ),
+    ("fit a 1-D array", _fit_with(X=lambda d: d["X"][0, 0]), ValueError, "shape"),
+    ("fit a 4-D array", _fit_with(X=lambda d: d["X"][:, None]), ValueError, "shape"),
+    ("fit microvolts", _fit_with(X=lambda d: d["X"] * 1e6), ValueError, "multiply it by 1e-6"),
+    ("fit with a NaN sample", _fit_with(X=_nan), ValueError, "NaN or infinite.*Drop them"),
+    ("fit complex data", _fit_with(X=lambda d: d["X"] + 0j), ValueError, "Complex"),
+    ("fit strings as data", _fit_with(X=lambda d: d["X"].astype(str)), TypeError, "numeric"),
+    (
+        "fit a ragged list",
+        lambda: _clf().fit([[0.0] * 3000, [0.0] * 10], ["W", "N1"]),
+        ValueError,
+        "ragged",
+    ),
+    (
+        "fit sparse data",
+        _fit_with(X=lambda d: scipy.sparse.csr_matrix(d["X"][:, 0])),
+        TypeError,
+        "Sparse input",
+    ),
+    (
+        "fit a torch TensorDataset",
+        _fit_with(X=lambda d: torch.utils.data.TensorDataset(torch.zeros(3))),
+        TypeError,
+        "builds its own dataset",
+    ),
+    (
+        "fit a continuous Raw",
+        lambda: _clf().fit(_data()["raw"], None),
+        TypeError,
+        "make_fixed_length_epochs",
+    ),
+    ("fit arrays without y", lambda: _clf().fit(_data()["X"]), ValueError, "y is required"),
+    (
+        "y of the wrong length",
+        _fit_with(y=lambda d: d["y"][:-3]),
+        ValueError,
+        "one label per epoch",
+    ),
+    ("y as a column", _fit_with(y=lambda d: d["y"][:, None]), ValueError, "one label per epoch"),
+    ("y continuous", _fit_with(y=lambda d: np.full(len(d["y"]), 0.5)), ValueError, "non-integer"),
+    ("y booleans", _fit_with(y=lambda d: d["y"] == "W"), TypeError, "booleans"),
+    (
+        "y unknown names",
+        _fit_with(y=lambda d: np.where(d["y"] == "W", "Awake?", d["y"])),
+        ValueError,
+        "not sleep stages.*'Awake\\?'",
+    ),
+    (
+        "y MNE codes 1..5 on arrays",
+        _fit_with(y=lambda d: _ints(d) + 1),
+        ValueError,
+        "Integers are read as 0=W.*stage_map",
+    ),
+    (
+        "y ints 0..4 with a stage missing",
+        _fit_with(y=lambda d: np.where(_ints(d) == 3, 2, _ints(d))),
+        ValueError,
+        "without 3 \\(N3\\)",
+    ),
+    (
+        "y mixing ints and names",
+        _fit_with(y=lambda d: np.array([0, *d["y"][1:]], dtype=object)),
+        TypeError,
+        "mixes label types",
+    ),
+    ("Epochs at 200 Hz", _fit_with(X=_epochs_at(200.0)), ValueError, "resample=True"),
+    ("Epochs of 20 s", _fit_with(X=lambda d: d["X"][..., :2000]), ValueError, "30-s epochs"),
+    ("two EEG channels, no picks", _fit_with(X=_two_channels), ValueError, "picks="),
+    ("a flat epoch", _fit_with(X=_flat), ValueError, "flat.*on_flat='ignore'"),
+    (
+        "too few epochs",
+        lambda: _clf().fit(_data()["X"][:10], _data()["y"][:10]),
+        ValueError,
+        "needs at least",
+    ),
+    (
+        "a single stage",
+        lambda: _clf().fit(_data()["X"][:30], ["N2"] * 30),
+        ValueError,
+        "single stage",
+    ),
+    ("batch_size=0", _fit(batch_size=0), ValueError, "batch_size must be"),
+    ("batch_size=1.5", _fit(batch_size=1.5), ValueError, "batch_size must be"),
+    ("max_epochs=0", _fit(max_epochs=0), ValueError, "max_epochs must be"),
+    ("max_epochs='10'", _fit(max_epochs="10"), ValueError, "max_epochs must be"),
+    ("lr=-1", _fit(lr=-1), ValueError, "positive learning rate"),
+    ("lr='fast'", _fit(lr="fast"), TypeError, "lr must be a number"),
+    ("device='tpu'", _fit(device="tpu"), ValueError, "device must be"),
+    ("device='cuda:7'", _fit(device="cuda:7"), ValueError, "CUDA|GPU"),
+    ("preset='fast'", _fit(preset="fast"), ValueError, "preset"),
+    ("context=-1", _fit(context=-1), ValueError, "context must be a non-negative integer"),
+    (
+        "context_model='lstm'",
+        _fit(context=2, context_model="lstm"),
+        ValueError,
+        "context_model must be",
+    ),
+    ("amp='fp16'", _fit(amp="fp16"), ValueError, "amp must be"),
+    ("on_flat='maybe'", _fit(on_flat="maybe"), ValueError, "on_flat must be"),
+    ("random_state=1.5", _fit(random_state=1.5), TypeError, "random_state must be an int"),
+    ("stage_map a list", _fit(stage_map=["W"]), TypeError, "stage_map must be a non-empty dict"),
+    ("stage_map to a non-stage", _fit(stage_map={"W": "Awake?"}), ValueError, "not a sleep stage"),
+    (
+        "stage_map missing a code",
+        _fit_with(y=lambda d: _ints(d) + 1, stage_map={1: "W"}),
+        ValueError,
+        "stage_map does not name: 2",
+    ),
+    (
+        "classes naming a stage twice",
+        _fit(classes=["W", "Wake", "N1"]),
+        ValueError,
+        "names a stage twice",
+    ),
+    (
+        "predict before fit",
+        lambda: _clf().predict(_data()["X"]),
+        Exception,
+        "not fitted yet.*fit\\(X, y\\)",
+    ),
+    ("predict 20-s epochs", _predict(lambda d: d["X"][..., :2000]), ValueError, "30-s epochs"),
+    ("predict 200-Hz Epochs", _predict(_epochs_at(200.0)), ValueError, "resample"),
+    (
+        "predict with recording of wrong length",
+        lambda: _data()["model"].predict(_data()["X"], recording=[0, 1]),
+        ValueError,
+        "one recording id per epoch",
+    ),
+    ("save to a folder", lambda: _data()["model"].save(Path.cwd()), ValueError, "is a folder"),
+    (
+        "save into a missing folder",
+        lambda: _data()["model"].save("/no/such/dir/m.sscsleep"),
+        FileNotFoundError,
+        "does not exist",
+    ),
+    (
+        "save where no one can write",
+        lambda: _data()["model"].save("/proc/m.sscsleep"),
+        OSError,
+        "Could not write|no permission",
+    ),
+    (
+        "load a missing file",
+        lambda: SSCSleepClassifier.load("/no/model.sscsleep"),
+        FileNotFoundError,
+        "No model file",
+    ),
+    (
+        "load a text file",
+        lambda: SSCSleepClassifier.load(__file__),
+        ValueError,
+        "not a readable mne-sscsleep model file",
+    ),
+    (
+        "stage an array",
+        lambda: stage(_data()["model"], _data()["X"]),
+        TypeError,
+        "continuous mne.io.Raw",
+    ),
+    (
+        "stage 10 s",
+        _stage(lambda: _data()["raw"].copy().crop(0, 10)),
+        ValueError,
+        "less than one 30-s epoch",
+    ),
+    ("stage an EOG channel", _stage(_eog_raw), ValueError, "not EEG.*allow_non_eeg=True"),
+    ("stage a missing channel", _stage(picks="C3"), ValueError, "'C3' is not in"),
+    ("stage amplitude_ratio=0.5", _stage(amplitude_ratio=0.5), ValueError, "amplitude_ratio"),
+    ("stage min_confidence=2", _stage(min_confidence=2), ValueError, "between 0 and 1"),
+    ("plot an empty hypnogram", lambda: plot_hypnogram([]), ValueError, "hypnogram is empty"),
+    ("plot unknown stages", lambda: plot_hypnogram(["W", "Z"]), ValueError, "not sleep stages"),
+    (
+        "report of unequal lengths",
+        lambda: sleep_report(["W", "N1"], ["W"]),
+        ValueError,
+        "y_true has 2 labels but y_pred has 1",
+    ),
+    (
+        "report of MNE codes",
+        lambda: sleep_report([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]),
+        ValueError,
+        "stage_map",
+    ),
+    (
+        "check_epochs sfreq=-1",
+        lambda: check_epochs(_data()["X"], sfreq=-1),
+        ValueError,
+        "sfreq must be a positive number",
+    ),
+    ("simulate 0 subjects", lambda: simulate_sleep_epochs(0), ValueError, "at least 1"),
+    (
+        "simulate 1 minute",
+        lambda: simulate_sleep_epochs(1, hours=1 / 60),
+        ValueError,
+        "at least 5 minutes",
+    ),
+    (
+        "load a missing folder",
+        lambda: load_edf_folder("/no/such/folder"),
+        FileNotFoundError,
+        "No recordings folder",
+    ),
+    (
+        "stage file with an unknown stage",
+        _text_file("W\nN1\nBanana\n"),
+        ValueError,
+        "'Banana' are not sleep stages",
+    ),
+    (
+        "stage file mixing names and codes",
+        _text_file("W\n1\n2\n"),
+        ValueError,
+        "mixes stage names and numeric codes",
+    ),
+    (
+        "stage file with codes 1..5",
+        _text_file("1\n2\n3\n4\n5\n"),
+        ValueError,
+        "not the codes 0..4",
+    ),
+    (
+        "stage table without a stage column",
+        _text_file("a,b\n1,2\n", "t.csv"),
+        ValueError,
+        "'stage' column",
+    ),
+    ("empty stage file", _text_file(""), ValueError, "empty"),
+]
+
+
+def _outcome(call, error, match):
+    """'our message', 'wrong error', 'traceback from internals' or 'silently accepted'."""
+    try:
+        call()
+    except Exception as caught:  # noqa: BLE001 -- classifying every outcome
+        frames = traceback.extract_tb(caught.__traceback__)
+        ours = any("mne_sscsleep" in frame.filename for frame in frames[-1:])
+        if not isinstance(caught, error) or not re.search(match, str(caught), re.S):
+            return "wrong error", f"{type(caught).__name__}: {str(caught)[:200]}"
+        if not ours:
+            return "traceback from internals", f"{frames[-1].filename}: {caught}"
+        return "our message", str(caught)
+    return "silently accepted", ""
+
+
+@pytest.mark.parametrize("case", API_CASES, ids=[case[0] for case in API_CASES])
+def test_api_bad_input_gets_our_message(case):
+    name, call, error, match = case
+    with __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")
+        outcome, detail = _outcome(call, error, match)
+    assert outcome == "our message", f"{name}: {outcome}: {detail}"
+
+
+def _cli_cases(tmp):
+    garbage = tmp / "garbage.edf"
+    garbage.write_bytes(b"\x00not an EDF" * 20)
+    text = tmp / "notes.txt"
+    text.write_text("hello")
+    return [
+        ("no command", [], 2, "required: COMMAND|the following arguments are required"),
+        ("unknown command", ["sleep"], 2, "invalid choice"),
+        ("stage without --model", ["stage", str(garbage)], 2, "--model"),
+        ("stage a folder", ["stage", str(tmp), "--model", "m"], 1, "is a folder"),
+        (
+            "stage a missing file",
+            ["stage", str(tmp / "x.edf"), "--model", "m"],
+            1,
+            "No recording at",
+        ),
+        ("stage a garbage file", ["stage", str(garbage), "--model", "m"], 1, "Cannot read"),
+        ("stage a text file", ["stage", str(text), "--model", "m"], 1, "Cannot read"),
+        (
+            "stage to .xlsx",
+            ["stage", str(garbage), "--model", "m", "-o", "h.xlsx"],
+            1,
+            "Unknown hypnogram format",
+        ),
+        (
+            "stage to a folder",
+            ["stage", str(garbage), "--model", "m", "-o", str(tmp)],
+            1,
+            "is a folder",
+        ),
+        (
+            "stage into a missing folder",
+            ["stage", str(garbage), "--model", "m", "-o", "/no/dir/h.tsv"],
+            1,
+            "does not exist",
+        ),
+        (
+            "plot to .doc",
+            ["stage", str(garbage), "--model", "m", "--plot", "p.doc"],
+            1,
+            "Unknown plot format",
+        ),
+        (
+            "--min-confidence 2",
+            ["stage", str(garbage), "--model", "m", "--min-confidence", "2"],
+            2,
+            "between 0 and 1",
+        ),
+        (
+            "--min-confidence abc",
+            ["stage", str(garbage), "--model", "m", "--min-confidence", "abc"],
+            2,
+            "expected a number",
+        ),
+        ("model is a text file", ["stage", str(garbage), "--model", str(text)], 1, "Cannot read"),
+        ("info of a missing file", ["info", str(tmp / "none.sscsleep")], 1, "No model file"),
+        ("info of a text file", ["info", str(text)], 1, "not a readable"),
+        ("info of a folder", ["info", str(tmp)], 1, "model file"),
+        ("train --data a file", ["train", "--data", str(text)], 1, "is not a folder"),
+        ("train --data missing", ["train", "--data", str(tmp / "none")], 1, "is not a folder"),
+        (
+            "train --data empty folder",
+            ["train", "--data", str(tmp / "empty")],
+            1,
+            "No EDF recordings",
+        ),
+        (
+            "train -o into a missing folder",
+            ["train", "-o", "/no/dir/m.sscsleep"],
+            1,
+            "does not exist",
+        ),
+        ("train -o a folder", ["train", "-o", str(tmp)], 1, "is a folder"),
+        ("train --max-epochs 0", ["train", "--max-epochs", "0"], 2, "at least 1"),
+        ("train --max-epochs x", ["train", "--max-epochs", "x"], 2, "whole number"),
+        ("train --hours -1", ["train", "--hours", "-1"], 2, "positive number"),
+        ("train --simulate 1", ["train", "--simulate", "1"], 2, "at least 2"),
+        ("train --preset fast", ["train", "--preset", "fast"], 2, "invalid choice"),
+        ("train --context -2", ["train", "--context", "-2"], 2, "must be 0 or more"),
+        ("train --device cuda:x", ["train", "--device", "cuda:x"], 1, "device must be"),
+        ("train --device tpu", ["train", "--device", "tpu"], 1, "device must be"),
+        (
+            "train --resume with nothing",
+            ["train", "--resume", "-o", str(tmp / "r.sscsleep")],
+            1,
+            "Nothing to resume",
+        ),
+        ("demo --subjects 1", ["demo", "--subjects", "1"], 2, "at least 2"),
+        ("demo --hours 0", ["demo", "--hours", "0"], 2, "positive number"),
+        ("demo --hours nan", ["demo", "--hours", "nan"], 2, "positive number"),
+    ]
+
+
+def _cli_outcome(argv, code, match, capsys):
+    try:
+        returned = main(argv)
+    except SystemExit as exit_info:
+        returned = exit_info.code
+    except Exception as caught:  # noqa: BLE001
+        return "traceback from internals", repr(caught)
+    err = capsys.readouterr().err
+    if "Traceback" in err:
+        return "traceback from internals", err
+    if returned != code or not re.search(match, err):
+        return "wrong error", f"exit {returned}: {err.strip()[-300:]}"
+    return "our message", err.strip().splitlines()[-1]
+
+
+def test_cli_bad_input_gets_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    problems = []
+    for name, argv, code, match in _cli_cases(tmp_path):
+        outcome, detail = _cli_outcome(argv, code, match, capsys)
+        if outcome != "our message":
+            problems.append(f"{name}: {outcome}: {detail}")
+    assert not problems, "\n".join(problems)
+
+
+if __name__ == "__main__":  # the table of the closing note
+    import tempfile
+    import warnings
+
+    warnings.simplefilter("ignore")
+    rows = []
+    for name, call, error, match in API_CASES:
+        outcome, detail = _outcome(call, error, match)
+        rows.append(("API", name, outcome, detail.splitlines()[0][:110] if detail else ""))
+
+    class _Capture:
+        def readouterr(self):
+            value = sys.stderr.getvalue()
+            sys.stderr.seek(0)
+            sys.stderr.truncate()
+            return type("R", (), {"err": value})
+
+    tmp = Path(tempfile.mkdtemp())
+    (tmp / "empty").mkdir()
+    import io
+    import os
+
+    os.chdir(tmp)
+    real_stderr, sys.stderr = sys.stderr, io.StringIO()
+    for name, argv, code, match in _cli_cases(tmp):
+        outcome, detail = _cli_outcome(argv, code, match, _Capture())
+        rows.append(("CLI", name, outcome, detail[:110]))
+    sys.stderr = real_stderr
+    print("| where | input | outcome | message (start) |\n|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(cell.replace("|", "/") for cell in row) + " |")
+    counts = {}
+    for row in rows:
+        counts[row[2]] = counts.get(row[2], 0) + 1
+    print(counts)
