@@ -554,7 +554,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
         self : SSCSleepClassifier
             The classifier.
         """
-        dataset = self._training_dataset(X, y, recording)
+        dataset = self._training_dataset(
+            X, y, recording, continuing=hasattr(self, "classes_user_")
+        )
         if not hasattr(self, "classes_user_"):
             self._learn_labels(dataset, self.classes if classes is None else classes)
         else:
@@ -756,7 +758,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             sfreq=self.sfreq, picks=self.picks, resample=self.resample, on_flat=self.on_flat
         )
 
-    def _training_dataset(self, X, y, recording=None):
+    def _training_dataset(self, X, y, recording=None, *, continuing=False):
         if self.random_state is not None and (
             isinstance(self.random_state, bool) or not isinstance(self.random_state, int)
         ):
@@ -765,7 +767,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 f"{self.random_state!r}."
             )
         self._check_training_params()
-        stage_map = self._label_stage_map()
+        stage_map = self._label_stage_map(continuing)
         if not isinstance(X, EpochsDataset):
             dataset = check_epochs_labels(
                 X, y, recording=recording, stage_map=stage_map, **self._input_options()
@@ -922,14 +924,18 @@ class SSCSleepClassifier(NeuralNetClassifier):
         if device.type == "mps" and not torch.backends.mps.is_available():
             raise ValueError(f"device={self.device!r}, but this machine has no MPS device.")
 
-    def _label_stage_map(self):
-        """The ``{label: stage}`` mapping that reads training labels (None: their names)."""
+    def _label_stage_map(self, continuing=False):
+        """The ``{label: stage}`` mapping that reads training labels (None: their names).
+
+        ``continuing``: the labels add to a fitted model (``partial_fit``), so its codes mean
+        what they meant at first; a fresh ``fit`` never reads labels through an earlier fit.
+        """
         if self.stage_map is not None:
             check_stage_map(self.stage_map)
             return self.stage_map
-        fitted = getattr(self, "stage_map_", None)
+        fitted = getattr(self, "stage_map_", None) if continuing else None
         if fitted and any(not isinstance(label, str) for label in fitted):
-            return fitted  # later partial_fit batches: codes mean what they meant at first
+            return fitted
         return None
 
     def label_stages(self, labels):

@@ -94,12 +94,17 @@ def test_mne_tutorial_flow_runs_unchanged(psg_files):
     # Event codes 1..5 were read through event_id; predictions come back as codes.
     np.testing.assert_array_equal(clf.classes_, [1, 2, 3, 4, 5])
     assert clf.stage_map_[4] == "N3" and clf.stage_map_[1] == "W"
+    # More passes on arrays of the same codes: read as the first fit read them ...
+    clf.partial_fit(epochs_train.get_data(), y_train)
     y_pred = clf.predict(epochs_test)
     y_test = epochs_test.events[:, 2]
     assert set(np.unique(y_pred)) <= {1, 2, 3, 4, 5}
     accuracy = accuracy_score(y_test, y_pred)
     # The same score as reading both through their stages: the codes were not shifted.
     assert accuracy == pytest.approx(np.mean(clf.label_stages(y_test) == clf.label_stages(y_pred)))
+    # A fresh fit on arrays never reads codes through an earlier fit's map.
+    with pytest.raises(ValueError, match="stage_map"):
+        clf.fit(epochs_train.get_data(), y_train)
     # y=None: the labels are the event_id names, and so are the predictions (one rule).
     by_name = SSCSleepClassifier(**TINY).fit(epochs_train)
     assert "Sleep stage 3/4" in by_name.classes_
@@ -168,6 +173,10 @@ def test_labels_never_guessed_and_spellings(sim_nights):
     clf = SSCSleepClassifier(**TINY, stage_map={0: "W", 1: "N1", 2: "N2", 4: "R"})
     clf.fit(X[index != 3], index[index != 3])
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2, 4])
+    # partial_fit reads later batches as the first; a fresh fit never reads through an old map.
+    clf.partial_fit(X[index != 3], index[index != 3])
+    with pytest.raises(ValueError, match="without 3 \\(N3\\)"):
+        clf.set_params(stage_map=None).fit(X[index != 3], index[index != 3])
     # Spellings: 'NREM 1' like 'nrem1', trailing spaces stripped; one spelling per stage back.
     spelled = np.array(
         [{"W": "Wake ", "N1": "NREM 1", "N2": "nrem2", "N3": "NREM 3", "R": "REM"}[s] for s in y]
