@@ -171,10 +171,14 @@ def _time_axis(ax, meas_date):
         return
     import datetime
 
-    from matplotlib.ticker import FuncFormatter, MultipleLocator
+    from matplotlib.ticker import FixedLocator, FuncFormatter
 
     span = ax.get_xlim()[1]
-    ax.xaxis.set_major_locator(MultipleLocator(1.0 if span > 3 else 0.25))
+    step = 1.0 if span > 3 else 0.5 if span > 1 else 0.25
+    # Ticks on round clock times (22:00, 23:00, ...), not at the recording's odd start minute.
+    start = meas_date.hour + meas_date.minute / 60 + meas_date.second / 3600
+    first = (-start) % step
+    ax.xaxis.set_major_locator(FixedLocator(np.arange(first, span + 1e-9, step)))
 
     def clock(hours, _position):
         return (meas_date + datetime.timedelta(hours=hours)).strftime("%H:%M")
