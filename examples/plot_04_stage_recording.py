@@ -10,6 +10,7 @@ channels at another sampling rate, and a hypnogram back as MNE annotations and a
 
 # %%
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -34,10 +35,12 @@ print(f"saved {model_file.name}: {model_file.stat().st_size / 1e6:.1f} MB")
 # %%
 # A recording to stage
 # --------------------
-# A simulated 3-hour night at 256 Hz (as in the HMC dataset), with an EOG channel next to the
-# EEG: :func:`~mne_sscsleep.stage` resamples the channel it stages and needs ``picks`` to know
-# which one. We keep the simulated scoring aside as the reference and clear the annotations.
+# A simulated 3-hour night at 256 Hz (as in the HMC dataset), recorded from 22:47, with an EOG
+# channel next to the EEG: :func:`~mne_sscsleep.stage` resamples the channel it stages and takes
+# the one the model was trained on (``picks`` chooses another). We keep the simulated scoring
+# aside as the reference and clear the annotations.
 raw = simulate_sleep_raw(hours=3.0, sfreq=256.0, random_state=11, verbose="error")
+raw.set_meas_date(datetime(2026, 3, 14, 22, 47, tzinfo=timezone.utc))
 reference = raw.annotations.copy()
 eog = mne.io.RawArray(
     np.random.default_rng(0).normal(0, 30e-6, (1, raw.n_times)),
@@ -51,7 +54,7 @@ print(raw)
 # %%
 # Stage it
 # --------
-hypnogram = stage(model_file, raw, picks="EEG Fpz-Cz")
+hypnogram = stage(model_file, raw)
 print(hypnogram)
 print(hypnogram.to_data_frame().head())
 
@@ -78,6 +81,8 @@ print((folder / "night.tsv").read_text().splitlines()[:3])
 # %%
 # Against the reference scoring
 # -----------------------------
+# In clock time from the recording's ``meas_date``; epochs that cannot be scored would get a row
+# of their own.
 plot_hypnogram(hypnogram, true_stages=reference.description)
 plt.show()
 
