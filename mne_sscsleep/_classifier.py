@@ -822,10 +822,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 "needs at least two, and normally all five (W, N1, N2, N3, R)."
             )
         if classes is None:
-            present, labels = (
-                seen,
-                [_stage_label(dataset.labels[stages == stage], stage) for stage in seen],
-            )
+            present = seen
+            labels = [_stage_label(dataset.labels[stages == stage], stage) for stage in seen]
         else:
             present, labels = self._declared_classes(classes)
             unknown = [STAGES[stage] for stage in seen if stage not in present]

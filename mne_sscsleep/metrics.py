@@ -1,8 +1,10 @@
 """Sleep-staging metrics and scikit-learn scorers.
 
 Labels may be given in any form :func:`mne_sscsleep.stage_indices` accepts (``'N1'``,
-``'Sleep stage 1'``, ``1``, ...); they are mapped to the canonical stages before scoring, so
-``y_true`` and ``y_pred`` may even use different spellings.
+``'Sleep stage 1'``, ``'NREM 1'``, the codes 0..4 when all five appear over ``y_true`` and
+``y_pred``, or any codes with ``stage_map=``); they are mapped to the canonical stages before
+scoring, so ``y_true`` and ``y_pred`` may even use different spellings. The scorers
+(:data:`SCORERS`) read labels through a fitted classifier's ``stage_map_``.
 """
 
 from __future__ import annotations
