@@ -10,6 +10,7 @@ import sys
 import traceback
 from pathlib import Path
 
+import mne
 import numpy as np
 import pytest
 import scipy.sparse
@@ -374,6 +375,9 @@ def _cli_cases(tmp):
     garbage.write_bytes(b"\x00not an EDF" * 20)
     text = tmp / "notes.txt"
     text.write_text("hello")
+    night = tmp / "night.edf"
+    raw = simulate_sleep_raw(hours=0.1, random_state=0, verbose="error")
+    mne.export.export_raw(night, raw, fmt="edf", overwrite=True, verbose="error")
     return [
         ("no command", [], 2, "required: COMMAND|the following arguments are required"),
         ("unknown command", ["sleep"], 2, "invalid choice"),
@@ -423,7 +427,12 @@ def _cli_cases(tmp):
             2,
             "expected a number",
         ),
-        ("model is a text file", ["stage", str(garbage), "--model", str(text)], 1, "Cannot read"),
+        (
+            "model is a text file",
+            ["stage", str(night), "--model", str(text)],
+            1,
+            "not a readable mne-sscsleep model file",
+        ),
         ("info of a missing file", ["info", str(tmp / "none.sscsleep")], 1, "No model file"),
         ("info of a text file", ["info", str(text)], 1, "not a readable"),
         ("info of a folder", ["info", str(tmp)], 1, "model file"),
