@@ -242,6 +242,8 @@ def _read_raw(fname):
     """The recording, or one line naming the file and what is wrong with it."""
     import mne
 
+    from .io import first_line
+
     path = Path(fname).expanduser()
     if path.is_dir():
         raise IsADirectoryError(
@@ -252,7 +254,7 @@ def _read_raw(fname):
     try:
         return mne.io.read_raw(path, preload=False, verbose="error")
     except Exception as error:  # noqa: BLE001 -- any reader failure on a user's file
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        reason = first_line(error)
         raise ValueError(
             f"Cannot read {fname!r} as a recording ({reason}). Is it an EDF/BDF file (or "
             "another format MNE reads), and complete?"

@@ -392,13 +392,32 @@ def write_model(
         torch.save(payload, fname)
     except (OSError, RuntimeError) as error:
         raise OSError(
-            f"Could not write the model file {str(fname)!r} ({_short(error)}); choose a place "
+            f"Could not write the model file {str(fname)!r} ({first_line(error)}); choose a place "
             "you can write to, with enough free space."
         ) from None
     return fname
 
 
-def _short(error):
+def first_line(error):
+    """The first line of an error's message (or its type's name), at most 200 characters.
+
+    What one-line messages about a user's file quote of the reader's own error.
+
+    Parameters
+    ----------
+    error : BaseException
+        The error.
+
+    Returns
+    -------
+    text : str
+        One line.
+
+    Examples
+    --------
+    >>> first_line(ValueError("bad header\\nat byte 3"))
+    'bad header'
+    """
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
@@ -474,7 +493,7 @@ def _load_payload(fname):
     try:
         payload = torch.load(fname, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 -- an untrusted file may break the reader anywhere
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        reason = first_line(error)
         raise ValueError(
             f"{str(fname)!r} is not a readable mne-sscsleep model file (torch could not read "
             f"it: {reason}). It may be truncated or another kind of file; save models with "
