@@ -281,10 +281,11 @@ def check_epochs(
 
     Parameters
     ----------
-    X : mne.Epochs | list of mne.Epochs | ndarray
+    X : mne.Epochs | list of mne.Epochs | ndarray | EpochStore
         Epochs of one EEG channel; arrays of shape ``(n_epochs, n_times)`` or
         ``(n_epochs, n_channels, n_times)``, taken to be in volts (as MNE stores EEG) and
-        sampled at ``sfreq``.
+        sampled at ``sfreq``. An :class:`~mne_sscsleep.datasets.EpochStore` (checked when its
+        recordings were added) becomes a dataset that reads its EEG from disk batch by batch.
     sfreq : float
         Sampling rate the model works at, in Hz.
     picks : str | int | None
@@ -331,6 +332,13 @@ def check_epochs(
     epoch_duration = _check_positive(epoch_duration, "epoch_duration")
     import mne
 
+    if _is_store(X):
+        if recording is not None:
+            raise ValueError(
+                "recording= cannot be combined with an epoch store, which has its recordings "
+                "already."
+            )
+        return _store_dataset(X, sfreq)
     X = load_lazy_epochs(merge_epochs_list(X))
     time_index = None
     if isinstance(X, mne.BaseEpochs):
@@ -734,6 +742,8 @@ def check_epochs_labels(X, y, *, stage_map=None, **kwargs):
         label_kind(np.asarray(y), name="y")
     X = load_lazy_epochs(merge_epochs_list(X))
     dataset = check_epochs(X, **kwargs)  # the data's own problems are reported first
+    if y is None and _is_store(X):
+        return dataset  # its labels are stored with it
     if y is None:
         if not isinstance(X, mne.BaseEpochs):
             raise ValueError(
@@ -766,6 +776,9 @@ def check_epochs_labels(X, y, *, stage_map=None, **kwargs):
         )
     if stage_map is None and isinstance(X, mne.BaseEpochs):
         stage_map = _event_code_stage_map(X, labels)
+    elif stage_map is None and _is_store(X) and np.array_equal(labels, dataset.y):
+        # The store's own stage indices (store.y), whatever stages a subset holds.
+        stage_map = {code: STAGES[code] for code in range(len(STAGES))}
     if stage_map is not None:
         stage_map = {key: STAGES[index] for key, index in check_stage_map(stage_map).items()}
     indices = stage_indices(labels, name=name, stage_map=stage_map)
@@ -789,6 +802,21 @@ def _event_code_stage_map(epochs, labels):
             "(epochs = epochs[list_of_stage_names]) or pass stage_map={code: stage}."
         )
     return {int(code): name for code, name in names.items() if stage_index(name) is not None}
+
+
+def _is_store(X):
+    """Whether ``X`` is an :class:`~mne_sscsleep.datasets.EpochStore` (checked on disk once)."""
+    return callable(getattr(X, "to_dataset", None)) and hasattr(X, "path")
+
+
+def _store_dataset(store, sfreq):
+    if not np.isclose(store.sfreq, sfreq):
+        raise ValueError(
+            f"The epoch store holds epochs at {store.sfreq:g} Hz but the model works at "
+            f"{sfreq:g} Hz; build the store at {sfreq:g} Hz (EpochStore.create(..., "
+            f"sfreq={sfreq:g}))."
+        )
+    return store.to_dataset()
 
 
 def load_lazy_epochs(X):

@@ -16,10 +16,12 @@ from .hmc import load_hmc
 from .shhs import load_shhs, read_nsrr_stages
 from .simulate import CHANNEL, simulate_hypnogram, simulate_sleep_epochs, simulate_sleep_raw
 from .sleep_edf import load_sleep_edf
+from .store import EpochStore
 
 __all__ = [
     "CHANNEL",
     "EVENT_ID",
+    "EpochStore",
     "epochs_from_raw",
     "find_recordings",
     "labelled_epochs_array",
