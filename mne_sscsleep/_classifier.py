@@ -35,7 +35,16 @@ from .io import read_model, write_model
 from .metrics import macro_f1_score, n1_f1_score, stage_accuracy_score
 from .nn import AdaptiveLoss, ContextNet, stage_softmax
 from .nn._context import CONTEXT_MODELS
-from .training import EarlyStopping, EpochLoader, PairLoader, get_preset, resolve_dataset
+from .training import (
+    DistributedSync,
+    EarlyStopping,
+    EpochLoader,
+    PairLoader,
+    get_preset,
+    is_main_process,
+    process_group,
+    resolve_dataset,
+)
 
 #: Fewest training epochs accepted: enough for a validation split and a few batches.
 MIN_TRAINING_EPOCHS = 20
@@ -159,6 +168,14 @@ class SSCSleepClassifier(NeuralNetClassifier):
         With ``context > 0``, also give the sequence model each epoch's time of night (hours
         since the recording began and share of the night, as YASA's stager does). Off by
         default: it assumes whole recordings from lights off to lights on.
+    distributed : bool
+        Data-parallel training over several processes (GPUs or nodes), each started by a
+        launcher (``torchrun --nproc_per_node N script.py``, ``accelerate launch``, or
+        ``srun`` running ``torchrun``) with the same script and ``random_state``. Each
+        process trains on its own shard of the recordings; gradients are averaged every step
+        (:class:`~mne_sscsleep.training.DistributedSync`, torch.distributed: gloo on CPUs,
+        NCCL on GPUs), so all processes end with the same weights. Only rank 0 prints. Set
+        ``device=f"cuda:{local_rank}"`` on GPUs. See the user guide's "Scaling out".
     amp : None | ``'bf16'``
         Mixed precision: ``'bf16'`` runs the network under :func:`torch.autocast` in bfloat16
         (the loss stays in float32; no gradient scaling is needed). Meant for CUDA GPUs with
@@ -241,6 +258,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         context=0,
         context_model="gru",
         night_time=False,
+        distributed=False,
         amp=None,
         random_state=None,
         device="cpu",
@@ -268,6 +286,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         self.context = context
         self.context_model = context_model
         self.night_time = night_time
+        self.distributed = distributed
         self.amp = amp
         self.stage_map = stage_map
         self.sfreq = sfreq
@@ -295,7 +314,13 @@ class SSCSleepClassifier(NeuralNetClassifier):
             )
         ]
         extra += [(name, make()) for name, make in self._preset().callbacks.items()]
-        if self.verbose and (self.verbose > 1 or _interactive(sys.stderr)):
+        if self.distributed:
+            extra.append(("distributed_sync", DistributedSync()))
+        if (
+            self.verbose
+            and (self.verbose > 1 or _interactive(sys.stderr))
+            and is_main_process()
+        ):
             extra.append(("progress_bar", ProgressBar(postfix_keys=["train_loss"])))
         # The log prints each pass's row before early stopping may end training after it.
         extra.append(("print_log", PrintLog(sink=self._log_line)))
@@ -380,7 +405,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         else:
             seeded = ValidSplit(split.cv, stratified=split.stratified, random_state=seed)
             dataset_train, dataset_valid = seeded(dataset, y, **fit_params)
-        if self.verbose:
+        if self.verbose and is_main_process():
             print(_validation_note(dataset_valid, recording, n_recordings, by_recording))
         return dataset_train, dataset_valid
 
@@ -400,6 +425,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
             if self.random_state is not None:
                 params.setdefault("random_state", self._seed(_SEED_PAIRS))
             params.setdefault("start_pass", len(self.history) if self.history else 0)
+            if self.distributed:
+                rank, world_size = process_group(self.device)
+                params.setdefault("rank", rank)
+                params.setdefault("world_size", world_size)
         elif prefix == "iterator_valid" and self.batch_size != -1:
             # As many epochs as a training batch holds: ~10 % faster on CPU than batch_size.
             params.setdefault("batch_size", 2 * self.batch_size)
@@ -509,9 +538,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : mne.Epochs | list of mne.Epochs | ndarray
+        X : mne.Epochs | list of mne.Epochs | ndarray | EpochStore
             EEG epochs; arrays of shape ``(n_epochs, n_times)`` or ``(n_epochs, 1, n_times)``
-            in volts, sampled at ``sfreq``. A list of Epochs holds one recording per item.
+            in volts, sampled at ``sfreq``. A list of Epochs holds one recording per item. An
+            :class:`~mne_sscsleep.datasets.EpochStore` is read from disk batch by batch (its
+            labels are used when ``y`` is None).
         y : array-like, shape (n_epochs,) | None
             Stage labels; None reads them from ``X.events`` for ``mne.Epochs``.
         recording : array-like, shape (n_epochs,) | None
@@ -887,6 +918,18 @@ class SSCSleepClassifier(NeuralNetClassifier):
                     f"preset's; got {self.lr!r}."
                 )
         self._validate_device()
+        if self.distributed:
+            if self.random_state is None:
+                raise ValueError(
+                    "distributed=True needs an int random_state, the same in every process, so "
+                    "that all processes hold out the same validation recordings."
+                )
+            if not _is_subclass(self.iterator_train, PairLoader):
+                raise ValueError(
+                    "distributed=True shards the training pairs of PairLoader; got "
+                    f"iterator_train={getattr(self.iterator_train, '__name__', self.iterator_train)!r}."
+                )
+            process_group(self.device)
 
     def _resumes(self):
         """Whether training starts from a checkpoint (a ``LoadInitState`` callback)."""
@@ -895,7 +938,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
 
     def _log_line(self, text):
         """skorch's per-epoch log: printed when verbose, without ANSI colours off a terminal."""
-        if self.verbose:
+        if self.verbose and is_main_process():
             print(text if _interactive(sys.stdout) else _ANSI.sub("", text), flush=True)
 
     def _validate_device(self):

@@ -82,7 +82,7 @@ COMPONENT_FIELDS = {
 }
 # Runtime settings: never written, and refused when a file holds them (torch.compile's options
 # name compilers and tools; torch_load_kwargs could switch off weights_only for later loads).
-_RUNTIME_PARAMS = ("device", "compile", "torch_load_kwargs", "callbacks")
+_RUNTIME_PARAMS = ("device", "compile", "torch_load_kwargs", "callbacks", "distributed")
 _BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 

@@ -5,11 +5,13 @@ builds, the callbacks read the net's history and outputs.
 """
 
 from ._callbacks import EarlyStopping, LossSchedule, LRPlateau, N1Adaptation
+from ._distributed import DistributedSync, is_main_process, process_group
 from ._loaders import EpochLoader, PairLoader, resolve_dataset
 from ._presets import PRESETS, Preset, get_preset
 from ._sampling import PairBatchSampler, SequentialBatchSampler, sample_pairs
 
 __all__ = [
+    "DistributedSync",
     "EarlyStopping",
     "EpochLoader",
     "LRPlateau",
@@ -21,6 +23,8 @@ __all__ = [
     "Preset",
     "SequentialBatchSampler",
     "get_preset",
+    "is_main_process",
+    "process_group",
     "resolve_dataset",
     "sample_pairs",
 ]

@@ -92,6 +92,9 @@ class PairLoader(DataLoader):
         Pairs are always drawn at random; ``shuffle=False`` is an error rather than ignored.
     drop_last : bool
         Drop a last batch smaller than ``batch_size`` pairs.
+    rank, world_size : int
+        Data-parallel training: this process's shard of the recordings (see
+        :class:`PairBatchSampler`); the classifier sets them with ``distributed=True``.
     **kwargs
         Other :class:`~torch.utils.data.DataLoader` arguments (``num_workers``,
         ``pin_memory``, ``persistent_workers``, ``prefetch_factor``, ...).
@@ -125,6 +128,8 @@ class PairLoader(DataLoader):
         run_length=16,
         shuffle=True,
         drop_last=False,
+        rank=0,
+        world_size=1,
         **kwargs,
     ):
         if not shuffle:
@@ -135,6 +140,7 @@ class PairLoader(DataLoader):
         root, indices = resolve_dataset(dataset)
         if root.y is None:
             raise ValueError("PairLoader needs labels to pair epochs by stage.")
+        recording = getattr(root, "recording", None)  # shards are whole recordings
         sampler = PairBatchSampler(
             np.asarray(root.y)[indices],
             batch_size,
@@ -149,6 +155,9 @@ class PairLoader(DataLoader):
             run_length=run_length,
             neighbors=_neighbors(root, context),
             n_total=len(root),
+            rank=rank,
+            world_size=world_size,
+            groups=None if recording is None else recording[indices],
         )
         super().__init__(root, batch_size=None, sampler=sampler, **kwargs)
 

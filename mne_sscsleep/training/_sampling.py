@@ -79,14 +79,23 @@ def sample_pairs(labels, n_pairs, *, same_stage=0.5, n1_share=None, rng):
     return np.column_stack([anchors, partners]).astype(np.int64)
 
 
-def _pass_rng(random_state, pass_index):
+def _pass_rng(random_state, pass_index, *rank):
     """The generator of one pass: a function of (seed, pass), so a resumed fit draws alike."""
     if isinstance(random_state, np.random.Generator):
         return random_state
     if random_state is None:
         return np.random.default_rng()
-    seed = np.random.SeedSequence(int(random_state), spawn_key=(int(pass_index),))
-    return np.random.default_rng(seed)
+    key = (int(pass_index), *map(int, rank))
+    return np.random.default_rng(np.random.SeedSequence(int(random_state), spawn_key=key))
+
+
+def _shard(n_candidates, groups, rank, world_size):
+    """Positions of shard ``rank``: whole recordings, round robin, when there are enough."""
+    if groups is not None:
+        recordings, codes = np.unique(np.asarray(groups), return_inverse=True)
+        if len(recordings) >= world_size:
+            return np.flatnonzero(codes.reshape(-1) % world_size == rank)
+    return np.flatnonzero(np.arange(n_candidates) % world_size == rank)
 
 
 class PairBatchSampler(torch.utils.data.Sampler):
@@ -131,6 +140,14 @@ class PairBatchSampler(torch.utils.data.Sampler):
     n_total : int | None
         Size of the dataset that ``indices`` index (context models), so that runs keep to
         the candidates (the training part of a validation split).
+    rank, world_size : int
+        Data-parallel training (see :mod:`mne_sscsleep.training._distributed`): this process
+        draws its pairs from shard ``rank`` of ``world_size`` disjoint shards of the
+        candidates (whole recordings when ``groups`` names at least ``world_size`` of them,
+        else every ``world_size``-th epoch), and every process yields the same number of
+        batches per pass.
+    groups : array-like, shape (n_candidates,) | None
+        The recording of each candidate, for sharding by recording.
 
     Examples
     --------
@@ -156,6 +173,9 @@ class PairBatchSampler(torch.utils.data.Sampler):
         run_length=16,
         neighbors=None,
         n_total=None,
+        rank=0,
+        world_size=1,
+        groups=None,
     ):
         if not 0.0 <= same_stage <= 1.0:
             raise ValueError(f"same_stage must be in [0, 1], got {same_stage}.")
@@ -186,7 +206,22 @@ class PairBatchSampler(torch.utils.data.Sampler):
         # Pairs of anchors (of runs) per batch and per pass: a pass visits about as many epochs
         # as there are candidates.
         self.pairs_per_batch = max(1, self.batch_size // self.run_length)
-        self.n_pairs = int(n_pairs) if n_pairs else -(-len(self.labels) // (2 * self.run_length))
+        self.rank, self.world_size = int(rank), int(world_size)
+        if not 0 <= self.rank < self.world_size:
+            raise ValueError(f"rank must be in [0, world_size), got {rank} of {world_size}.")
+        # Pairs per pass and process: the same on every process, so that they step together.
+        self.n_pairs = -(
+            -(int(n_pairs) if n_pairs else -(-len(self.labels) // (2 * self.run_length)))
+            // self.world_size
+        )
+        if self.world_size > 1:
+            shard = _shard(len(self.labels), groups, self.rank, self.world_size)
+            if not len(shard):
+                raise ValueError(
+                    f"Process {self.rank} of {self.world_size} has no training epochs: fewer "
+                    "epochs than processes."
+                )
+            self.labels, self.indices = self.labels[shard], self.indices[shard]
         self.drop_last = bool(drop_last)
         self.random_state = random_state
         self.pass_index = int(start_pass)
@@ -199,7 +234,9 @@ class PairBatchSampler(torch.utils.data.Sampler):
         return full + (rest > 0 and not self.drop_last)
 
     def __iter__(self):
-        rng = self._rng or _pass_rng(self.random_state, self.pass_index)
+        rng = self._rng or _pass_rng(
+            self.random_state, self.pass_index, *((self.rank,) if self.world_size > 1 else ())
+        )
         self.pass_index += 1
         pairs = sample_pairs(
             self.labels,

@@ -1,0 +1,132 @@
+"""Data-parallel training over several processes (GPUs or nodes) with ``torch.distributed``.
+
+Launch one process per GPU with ``torchrun`` (or ``accelerate launch``, or ``srun`` running
+``torchrun``); each process builds the same classifier with ``distributed=True``. Then:
+
+- each process trains on its own shard of the recordings (:class:`PairBatchSampler`'s ``rank``
+  and ``world_size``), the same number of batches per pass;
+- :class:`DistributedSync` averages the gradients of every step across processes (an
+  all-reduce, what ``DistributedDataParallel`` does) and the batch-norm statistics after each
+  step, and starts every process from rank 0's weights, so the weights stay identical;
+- every process scores the whole validation set with those identical weights, so early
+  stopping, the N1 adaptation and the learning-rate schedule decide alike everywhere.
+
+Why not ``DistributedDataParallel`` itself, or skorch's ``AccelerateMixin``: both re-wrap the
+network or the data loaders (``module.`` prefixes in the weights; Accelerate's loader sharding
+assumes fixed-size batches and pads the last ones, which breaks the pair batches, the context
+windows and the order of predictions). The collectives are the same ``torch.distributed`` ones
+(gloo on CPUs, NCCL on GPUs); only the few lines that call them are ours.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from skorch.callbacks import Callback
+
+
+def process_group(device="cpu"):
+    """This process's rank and the number of processes, joining the launcher's group.
+
+    Parameters
+    ----------
+    device : str
+        The training device: NCCL is used for CUDA, gloo otherwise.
+
+    Returns
+    -------
+    rank : int
+    world_size : int
+    """
+    import torch.distributed as dist
+
+    if not dist.is_available():
+        raise RuntimeError("This PyTorch build has no torch.distributed; distributed=False.")
+    if not dist.is_initialized():
+        if "WORLD_SIZE" not in os.environ:
+            raise RuntimeError(
+                "distributed=True needs one process per device, started by a launcher: "
+                "torchrun --nproc_per_node N your_script.py (or accelerate launch, or srun "
+                "running torchrun). None set WORLD_SIZE here; for one process, leave "
+                "distributed=False."
+            )
+        backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
+        dist.init_process_group(backend=backend)
+    return dist.get_rank(), dist.get_world_size()
+
+
+def is_main_process():
+    """True outside distributed training, and on rank 0 within it."""
+    import torch.distributed as dist
+
+    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+
+
+class DistributedSync(Callback):
+    """Keep the weights of data-parallel processes identical.
+
+    At the start of training every process takes rank 0's weights and buffers; after each
+    backward pass the gradients are averaged over processes (one flat all-reduce), and after
+    each training step the floating-point buffers (batch-norm running statistics) are
+    averaged. With one process it does nothing.
+    """
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if self._world() > 1:
+            import torch.distributed as dist
+
+            for tensor in self._state(net):
+                dist.broadcast(tensor.data, src=0)
+
+    def on_grad_computed(self, net, named_parameters, X=None, y=None, training=False, **kwargs):
+        world = self._world()
+        if world == 1:
+            return
+        import torch.distributed as dist
+
+        params = [param for _, param in named_parameters if param.requires_grad]
+        for param in params:
+            if param.grad is None:  # unused in this step: the same zeros on every process
+                param.grad = torch.zeros_like(param)
+        flat = torch.cat([param.grad.reshape(-1) for param in params])
+        dist.all_reduce(flat)
+        flat /= world
+        offset = 0
+        for param in params:
+            count = param.grad.numel()
+            param.grad.copy_(flat[offset : offset + count].view_as(param.grad))
+            offset += count
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        world = self._world()
+        if world == 1 or not training:
+            return
+        import torch.distributed as dist
+
+        buffers = [b for b in net.module_.buffers() if torch.is_floating_point(b)]
+        if buffers:
+            flat = torch.cat([b.reshape(-1) for b in buffers])
+            dist.all_reduce(flat)
+            flat /= world
+            offset = 0
+            for buffer in buffers:
+                buffer.copy_(flat[offset : offset + buffer.numel()].view_as(buffer))
+                offset += buffer.numel()
+
+    @staticmethod
+    def _world():
+        import torch.distributed as dist
+
+        return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+    @staticmethod
+    def _state(net):
+        modules = [net.module_] + [
+            getattr(net, name + "_")
+            for name in getattr(net, "_criteria", [])
+            if isinstance(getattr(net, name + "_", None), torch.nn.Module)
+        ]
+        for module in modules:
+            yield from module.parameters()
+            yield from module.buffers()
