@@ -21,6 +21,8 @@ _LAZY = {
     "SSCSleepNet": ".nn",
     "Hypnogram": ".staging",
     "stage": ".staging",
+    "stage_many": ".staging",
+    "EpochStore": ".datasets.store",
     "EpochLoader": ".training",
     "N1Adaptation": ".training",
     "PairLoader": ".training",

@@ -265,6 +265,12 @@ def _stage(args):
     from . import SSCSleepClassifier, stage
     from .io import check_output_file
 
+    batch = args.out_dir is not None or len(args.recording) > 1 or Path(args.recording[0]).is_dir()
+    batch = batch or any(char in args.recording[0] for char in "*?[")
+    if batch:
+        return _stage_batch(args)
+    args.recording = args.recording[0]
+    args.output = args.output or "hypnogram.tsv"
     # Cheap checks first: a bad output name should not cost a model load and a night's staging.
     check_output_file(args.output, "hypnogram", suffixes=_HYPNOGRAM_SUFFIXES)
     if args.plot:
@@ -294,6 +300,73 @@ def _stage(args):
         plot_hypnogram(hypnogram).savefig(args.plot, dpi=120)
         print(f"Plot written to {args.plot}")
     print(f"Staged in {time.perf_counter() - start:.1f} s.")
+    return 0
+
+
+def _stage_batch(args):
+    from .staging import stage_many
+
+    if args.output is not None or args.plot:
+        raise ValueError(
+            "Several recordings are staged into a folder: give --out-dir DIR (one hypnogram per "
+            "recording, plus summary.tsv) instead of -o/--plot."
+        )
+    out_dir = args.out_dir or "hypnograms"
+    summary = stage_many(
+        args.model,
+        args.recording,
+        out_dir,
+        fmt=args.format,
+        picks=args.channel,
+        min_confidence=args.min_confidence,
+        jobs=args.jobs,
+        overwrite=args.overwrite,
+        device=args.device,
+        progress=sys.stderr.isatty(),
+    )
+    columns = [c for c in ("recording", "status", "TST", "SE (%)", "SOL", "WASO") if c in summary]
+    table = summary[columns].copy()
+    table["recording"] = [Path(name).name for name in table["recording"]]
+    print(table.to_string(index=False, float_format=lambda value: f"{value:.1f}"))
+    counts = summary["status"].value_counts()
+    print(
+        f"{counts.get('staged', 0)} staged, {counts.get('skipped', 0)} skipped (hypnogram "
+        f"exists; --overwrite to redo), {counts.get('failed', 0)} failed. Hypnograms and "
+        f"summary.tsv in {out_dir}"
+    )
+    failed = summary[summary["status"] == "failed"]
+    for name, error in zip(failed["recording"], failed["error"]):
+        print(f"mne-sscsleep: failed: {name}: {error}", file=sys.stderr)
+    return 1 if len(failed) else 0
+
+
+def _store_build(args):
+    from .datasets import EpochStore
+
+    store = EpochStore.from_edf_folder(
+        args.output,
+        args.data,
+        args.channel,
+        sfreq=args.sfreq,
+        trim_wake=args.trim_wake,
+        dtype=args.dtype,
+        on_error="warn",
+        progress=sys.stderr.isatty(),
+    )
+    print(store)
+    return 0
+
+
+def _store_info(args):
+    import numpy as np
+
+    from .datasets import EpochStore
+
+    store = EpochStore.open(args.store)
+    print(store)
+    if len(store):
+        counts = np.bincount(store.y, minlength=len(STAGES))
+        print("epochs per stage: " + ", ".join(f"{s} {n}" for s, n in zip(STAGES, counts)))
     return 0
 
 
@@ -413,7 +486,11 @@ def build_parser():
         description="Stage an EEG recording (any format MNE reads) with a trained model. Epochs "
         "that cannot be scored (BAD_ annotations, flat or extreme signal) are staged '?'.",
     )
-    stage.add_argument("recording", help="the recording, e.g. night.edf")
+    stage.add_argument(
+        "recording",
+        nargs="+",
+        help="the recording (night.edf), or several: files, folders, glob patterns ('psg/*.edf')",
+    )
     stage.add_argument("--model", required=True, help="model file from `mne-sscsleep train`")
     stage.add_argument(
         "--channel", help="EEG channel (default: the one the model learnt, or the only EEG one)"
@@ -421,8 +498,26 @@ def build_parser():
     stage.add_argument(
         "-o",
         "--output",
-        default="hypnogram.tsv",
-        help="hypnogram file: .tsv, .csv or .edf (default hypnogram.tsv)",
+        help="hypnogram file of one recording: .tsv, .csv or .edf (default hypnogram.tsv)",
+    )
+    stage.add_argument(
+        "--out-dir",
+        help="folder of hypnograms (one per recording) and summary.tsv, for several recordings "
+        "(default hypnograms)",
+    )
+    stage.add_argument(
+        "--format",
+        choices=("tsv", "csv", "edf"),
+        default="tsv",
+        help="hypnogram format with --out-dir (default tsv)",
+    )
+    stage.add_argument(
+        "--jobs", type=int, default=1, help="recordings staged in parallel (-1: one per core)"
+    )
+    stage.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="stage again recordings whose hypnogram exists (default: skip them)",
     )
     stage.add_argument("--plot", help="also save a hypnogram figure (e.g. hypnogram.png)")
     stage.add_argument(
@@ -432,6 +527,37 @@ def build_parser():
     )
     _add_device_argument(stage)
     stage.set_defaults(handler=_stage)
+
+    store = commands.add_parser(
+        "store",
+        help="build or describe an epoch store (a dataset on disk, larger than memory)",
+        description="Epoch stores hold labelled 30-s epochs of many recordings on disk; "
+        "training reads them batch by batch (EpochStore in Python).",
+    )
+    store_commands = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    build = store_commands.add_parser(
+        "build",
+        help="build (or resume) a store from a folder of EDF recordings with hypnograms",
+        description="Add every recording of a folder (found as `train --data` finds them) to "
+        "an epoch store, one file at a time; recordings already in the store are skipped, so "
+        "an interrupted build resumes. A recording that cannot be read is skipped with a "
+        "warning.",
+    )
+    build.add_argument("data", help="folder of EDF recordings (and hypnograms)")
+    build.add_argument("-o", "--output", required=True, help="the store's folder")
+    build.add_argument("--channel", help="EEG channel (default: the only EEG channel)")
+    build.add_argument("--sfreq", type=_positive, default=DEFAULT_SFREQ, help="store rate (Hz)")
+    build.add_argument("--trim-wake", type=float, default=30.0, help="minutes of wake kept")
+    build.add_argument(
+        "--dtype",
+        choices=("float32", "float16"),
+        default="float32",
+        help="float16 halves the disk space (microvolts, 3 significant digits)",
+    )
+    build.set_defaults(handler=_store_build)
+    store_info = store_commands.add_parser("info", help="describe a store")
+    store_info.add_argument("store", help="the store's folder")
+    store_info.set_defaults(handler=_store_info)
 
     info = commands.add_parser(
         "info",

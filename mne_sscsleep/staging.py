@@ -422,3 +422,233 @@ def _checked(data, model, ch_name):
             f"read as volts. Scale it first, e.g. raw.load_data().apply_function(lambda x: x * "
             f"1e-6, picks=[{ch_name!r}]), or fix the file's unit."
         ) from None
+
+
+#: Recording files :func:`stage_many` finds in a folder (hypnogram files excluded).
+RECORDING_SUFFIXES = (".edf", ".bdf", ".fif", ".vhdr", ".set", ".cnt")
+_OUTPUT_SUFFIXES = {"tsv": ".tsv", "csv": ".csv", "edf": ".edf"}
+# Models loaded in this process, by file: each worker of stage_many loads a model once.
+_LOADED_MODELS = {}
+
+
+def find_recording_files(items):
+    """Recording files from paths, glob patterns and folders.
+
+    Parameters
+    ----------
+    items : str | pathlib.Path | list of those
+        Files, glob patterns (``'data/*.edf'``, ``'**/*.edf'``) or folders (their recording
+        files, :data:`RECORDING_SUFFIXES`, without Sleep-EDF hypnogram files).
+
+    Returns
+    -------
+    files : list of pathlib.Path
+        Each file once, in the order given (sorted within a folder or pattern).
+
+    Examples
+    --------
+    >>> find_recording_files(["night1.edf", "lab/*.edf"])  # doctest: +SKIP
+    [PosixPath('night1.edf'), PosixPath('lab/a.edf'), PosixPath('lab/b.edf')]
+    """
+    import glob
+
+    if isinstance(items, (str, Path)):
+        items = [items]
+    files = []
+    for item in items:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix.lower() in RECORDING_SUFFIXES and "hypnogram" not in p.name.lower()
+            )
+            if not found:
+                raise FileNotFoundError(f"No recording files in the folder {str(item)!r}.")
+        elif glob.has_magic(str(path)):
+            found = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+            found = [p for p in found if p.is_file()]
+            if not found:
+                raise FileNotFoundError(f"No file matches {str(item)!r}.")
+        else:
+            found = [path]  # a missing file is reported as that recording's failure
+        files.extend(found)
+    return list(dict.fromkeys(files))
+
+
+def stage_many(
+    model,
+    recordings,
+    output_dir,
+    *,
+    fmt="tsv",
+    picks=None,
+    min_confidence=None,
+    jobs=None,
+    overwrite=False,
+    device="cpu",
+    progress=True,
+):
+    """Stage many recordings into a folder of hypnograms, in parallel, past bad files.
+
+    Each recording is staged by :func:`stage` into ``output_dir/<name>.<fmt>``; a recording
+    whose output exists already is skipped (its statistics are read back from a TSV/CSV), so
+    an interrupted run resumes. A file that cannot be read or staged is reported in the
+    summary and the others go on. Work runs through :class:`joblib.Parallel`: ``jobs`` local
+    processes, or any joblib backend, e.g. a Dask cluster::
+
+        from dask.distributed import Client
+        client = Client("scheduler-address:8786")
+        with joblib.parallel_backend("dask"):
+            summary = stage_many("model.sscsleep", "psg/*.edf", "hypnograms")
+
+    Every worker loads the model once, whatever the number of recordings it stages.
+
+    Parameters
+    ----------
+    model : str | pathlib.Path | SSCSleepClassifier
+        A model file (workers load it themselves), or a fitted classifier (written to a
+        temporary model file for the workers).
+    recordings : str | pathlib.Path | list
+        Files, glob patterns or folders (see :func:`find_recording_files`).
+    output_dir : str | pathlib.Path
+        Folder of the hypnograms and of ``summary.tsv`` (created if needed).
+    fmt : ``'tsv'`` | ``'csv'`` | ``'edf'``
+        Hypnogram format (see :meth:`Hypnogram.save`).
+    picks, min_confidence
+        As for :func:`stage`.
+    jobs : int | None
+        Parallel workers (``-1``: one per CPU core). None: 1, or what an active
+        ``joblib.parallel_backend`` context says.
+    overwrite : bool
+        Stage again recordings whose hypnogram exists.
+    device : str
+        Where the workers run the network (``'cpu'``, ``'cuda'``).
+    progress : bool
+        Show a progress bar over the recordings.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        One row per recording: ``recording``, ``output``, ``status`` (``'staged'``,
+        ``'skipped'`` or ``'failed'``), ``error``, ``warnings``, ``n_epochs``, ``unscored``,
+        ``seconds`` and the sleep statistics (TIB, TST, SE (%), SOL, WASO, REM latency, stage
+        minutes and percentages). Also written to ``output_dir/summary.tsv``.
+
+    Examples
+    --------
+    >>> summary = stage_many("model.sscsleep", "psg/", "hypnograms", jobs=2)  # doctest: +SKIP
+    >>> summary.loc[summary.status == "failed", ["recording", "error"]]  # doctest: +SKIP
+    """
+    import tempfile
+
+    import joblib
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    if fmt not in _OUTPUT_SUFFIXES:
+        raise ValueError(f"fmt must be 'tsv', 'csv' or 'edf', got {fmt!r}.")
+    files = find_recording_files(recordings)
+    if not files:
+        raise ValueError("No recordings to stage.")
+    stems = [f.name.rsplit(".", 1)[0] if "." in f.name else f.name for f in files]
+    if len(set(stems)) != len(stems):
+        repeated = sorted({s for s in stems if stems.count(s) > 1})
+        raise ValueError(
+            f"Several recordings would write the same hypnogram ({', '.join(repeated[:5])}); "
+            "stage recordings of different names, or into different output folders."
+        )
+    output_dir = Path(output_dir).expanduser()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        if isinstance(model, SSCSleepClassifier):
+            model_file = Path(tmp) / "model.sscsleep"
+            model.save(model_file)
+        else:
+            model_file = Path(model).expanduser()
+            if not model_file.is_file():
+                raise FileNotFoundError(f"No model file at {str(model)!r}.")
+        tasks = (
+            joblib.delayed(_stage_one)(
+                str(model_file.resolve()),
+                str(fname),
+                str(output_dir / (stem + _OUTPUT_SUFFIXES[fmt])),
+                picks=picks,
+                min_confidence=min_confidence,
+                overwrite=overwrite,
+                device=device,
+            )
+            for fname, stem in zip(files, stems)
+        )
+        results = joblib.Parallel(n_jobs=jobs, return_as="generator")(tasks)
+        rows = list(
+            tqdm(
+                results,
+                total=len(files),
+                desc="Staging",
+                unit="recording",
+                disable=not progress,
+            )
+        )
+    summary = pd.DataFrame(rows)
+    summary.to_csv(output_dir / "summary.tsv", sep="\t", index=False, float_format="%.2f")
+    return summary
+
+
+def _stage_one(model_file, fname, output, *, picks, min_confidence, overwrite, device):
+    """Stage one recording (in a worker): a summary row, never an exception for a bad file."""
+    import time
+
+    from .io import first_line
+
+    row = {"recording": fname, "output": output, "status": "staged", "error": ""}
+    start = time.perf_counter()
+    caught = []
+    try:
+        if Path(output).exists() and not overwrite:
+            row["status"] = "skipped"
+            if Path(output).suffix in (".tsv", ".csv"):
+                import pandas as pd
+
+                sep = "," if output.endswith(".csv") else "\t"
+                stages = pd.read_csv(output, sep=sep)["stage"].astype(str).to_numpy()
+                row.update(_night_figures(stages))
+        elif not Path(fname).is_file():
+            raise FileNotFoundError(f"No recording at {fname!r}.")
+        else:
+            caught = _stage_file(model_file, fname, output, picks, min_confidence, device, row)
+    except Exception as error:  # noqa: BLE001 -- one bad file must not stop the others
+        row.update(status="failed", error=f"{type(error).__name__}: {first_line(error)}")
+    row["warnings"] = "; ".join(dict.fromkeys(first_line(w.message) for w in caught))
+    row["seconds"] = round(time.perf_counter() - start, 2)
+    return row
+
+
+def _stage_file(model_file, fname, output, picks, min_confidence, device, row):
+    """Stage and save one recording; fills ``row`` and returns the warnings it raised."""
+    import mne
+
+    key = (model_file, Path(model_file).stat().st_mtime_ns, device)
+    if key not in _LOADED_MODELS:
+        _LOADED_MODELS.clear()
+        _LOADED_MODELS[key] = SSCSleepClassifier.load(model_file, device=device)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        raw = mne.io.read_raw(fname, preload=False, verbose="error")
+        hypnogram = stage(
+            _LOADED_MODELS[key],
+            raw,
+            picks=picks,
+            min_confidence=min_confidence,
+            verbose="error",
+        )
+        hypnogram.save(output, raw, overwrite=True)
+    row.update(_night_figures(hypnogram.stage))
+    return caught
+
+
+def _night_figures(stages):
+    stages = np.asarray(stages)
+    figures = {"n_epochs": len(stages), "unscored": int((stages == UNSCORED).sum())}
+    figures.update(sleep_statistics(stages))
+    return figures
