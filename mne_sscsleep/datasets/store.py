@@ -659,8 +659,13 @@ class EpochStore:
             self.recording = np.concatenate([self.recording, np.full(len(table), code)])
 
     def _append(self, record):
-        with open(self.path / "recordings.jsonl", "a", encoding="utf-8") as fid:
-            fid.write(json.dumps(record) + "\n")
+        with open(self.path / "recordings.jsonl", "rb+") as fid:
+            fid.seek(0, os.SEEK_END)
+            if fid.tell():
+                fid.seek(-1, os.SEEK_END)
+                if fid.read(1) != b"\n":  # a line torn by a crash: start a fresh one
+                    fid.write(b"\n")
+            fid.write((json.dumps(record) + "\n").encode("utf-8"))
             fid.flush()
             os.fsync(fid.fileno())
 
