@@ -7,7 +7,8 @@ Usage::
 
     # 1. Build a store of 300 simulated nights (resumable; ~3.5 GB of float32, ~10 min)
     python benchmarks/scale.py build --store /tmp/scale.store --nights 300
-    # 2. One training pass on the first 20, 100 and 300 nights: time and peak RSS
+    # 2. One training pass on the first 20, 100 and 300 nights: time and peak RSS (and the
+    #    same pass on 20 nights held in memory, the reference)
     python benchmarks/scale.py fit --store /tmp/scale.store --nights 20 100 300
     # 3. Two training processes (torchrun, gloo) against one, same store and passes
     python benchmarks/scale.py distributed --store /tmp/scale.store --nights 20
@@ -66,7 +67,10 @@ def _fit_once(args):
         distributed=args.distributed,
     )
     start = time.perf_counter()
-    clf.fit(store)
+    if args.in_memory:  # the reference: the same epochs as one array in memory
+        clf.fit(store.get_data(), store.labels, recording=store.recording)
+    else:
+        clf.fit(store)
     seconds = time.perf_counter() - start
     figures = {
         "nights": int(len(np.unique(store.recording))),
@@ -110,13 +114,18 @@ def _fit_command(args, nights, extra=()):
 
 
 def fit(args):
-    print(f"One pass ({args.preset} preset) on a store of simulated 8-h nights, fresh process each")
-    print(f"{'nights':>7} {'epochs':>8} {'time (s)':>9} {'epochs/s':>9} {'peak RSS (MB)':>14}")
-    for nights in args.nights:
-        (row,) = _run(_fit_command(args, nights))
+    print(f"One pass ({args.preset} preset) on simulated 8-h nights, a fresh process each")
+    print(
+        f"{'data':>9} {'nights':>7} {'epochs':>8} {'time (s)':>9} {'epochs/s':>9} "
+        f"{'peak RSS (MB)':>14}"
+    )
+    runs = [(nights, ()) for nights in args.nights]
+    runs += [(nights, ("--in-memory",)) for nights in args.reference_nights]
+    for nights, extra in runs:
+        (row,) = _run(_fit_command(args, nights, extra))
         print(
-            f"{row['nights']:>7} {row['epochs']:>8} {row['seconds']:>9.0f} "
-            f"{row['epochs_per_s']:>9.0f} {row['peak_rss_mb']:>14.0f}",
+            f"{'in memory' if extra else 'store':>9} {row['nights']:>7} {row['epochs']:>8} "
+            f"{row['seconds']:>9.0f} {row['epochs_per_s']:>9.0f} {row['peak_rss_mb']:>14.0f}",
             flush=True,
         )
 
@@ -132,11 +141,13 @@ def distributed(args):
     )
     print(f"{nights} nights, {args.max_epochs} pass(es), {args.preset} preset")
     print(f"{'processes':>9} {'time (s)':>9} {'valid macro-F1':>15} {'peak RSS/proc (MB)':>19}")
-    print(f"{1:>9} {one['seconds']:>9.0f} {one['valid_macro_f1']:>15.3f} {one['peak_rss_mb']:>19.0f}")
     slowest = max(row["seconds"] for row in two)
-    f1 = two[0]["valid_macro_f1"]
     rss = max(row["peak_rss_mb"] for row in two)
-    print(f"{2:>9} {slowest:>9.0f} {f1:>15.3f} {rss:>19.0f}")
+    for n, seconds, f1, peak in (
+        (1, one["seconds"], one["valid_macro_f1"], one["peak_rss_mb"]),
+        (2, slowest, two[0]["valid_macro_f1"], rss),
+    ):
+        print(f"{n:>9} {seconds:>9.0f} {f1:>15.3f} {peak:>19.0f}")
 
 
 def stage(args):
@@ -182,15 +193,23 @@ def main(argv=None):
         command.add_argument("--batch-size", type=int, default=64)
         command.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
         command.add_argument("--distributed", action="store_true")
+        command.add_argument("--in-memory", action="store_true")
+        command.add_argument(
+            "--reference-nights",
+            type=int,
+            nargs="*",
+            default=[20],
+            help="also fit these numbers of nights from an array in memory (the reference)",
+        )
     args = parser.parse_args(argv)
-    if args.command == "build":
+    if args.command in ("build", "stage"):
         args.nights = max(args.nights)
-        build(args)
+        (build if args.command == "build" else stage)(args)
     elif args.command == "fit-once":
         args.nights = args.nights[0]
         _fit_once(args)
     else:
-        {"fit": fit, "distributed": distributed, "stage": stage}[args.command](args)
+        {"fit": fit, "distributed": distributed}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -316,11 +316,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         extra += [(name, make()) for name, make in self._preset().callbacks.items()]
         if self.distributed:
             extra.append(("distributed_sync", DistributedSync()))
-        if (
-            self.verbose
-            and (self.verbose > 1 or _interactive(sys.stderr))
-            and is_main_process()
-        ):
+        if self.verbose and (self.verbose > 1 or _interactive(sys.stderr)) and is_main_process():
             extra.append(("progress_bar", ProgressBar(postfix_keys=["train_loss"])))
         # The log prints each pass's row before early stopping may end training after it.
         extra.append(("print_log", PrintLog(sink=self._log_line)))
@@ -925,9 +921,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
                     "that all processes hold out the same validation recordings."
                 )
             if not _is_subclass(self.iterator_train, PairLoader):
+                name = getattr(self.iterator_train, "__name__", self.iterator_train)
                 raise ValueError(
                     "distributed=True shards the training pairs of PairLoader; got "
-                    f"iterator_train={getattr(self.iterator_train, '__name__', self.iterator_train)!r}."
+                    f"iterator_train={name!r}."
                 )
             process_group(self.device)
 

@@ -17,9 +17,10 @@ import scipy.sparse
 import torch
 from helpers import TINY
 
-from mne_sscsleep import SSCSleepClassifier, check_epochs, stage
+from mne_sscsleep import SSCSleepClassifier, check_epochs, stage, stage_many
 from mne_sscsleep.cli import main
 from mne_sscsleep.datasets import (
+    EpochStore,
     load_edf_folder,
     read_stage_file,
     simulate_sleep_epochs,
@@ -98,6 +99,24 @@ def _stage(raw=None, **kwargs):
 def _eog_raw():
     raw = simulate_sleep_raw(hours=0.5, random_state=1, verbose="error")
     return raw.set_channel_types({"EEG Fpz-Cz": "eog"})
+
+
+def _tmp():
+    import tempfile
+
+    return Path(tempfile.mkdtemp())
+
+
+def _not_a_store():
+    folder = _tmp()
+    (folder / "store.json").write_text('{"format": "my own"}')
+    return folder
+
+
+def _store():
+    if "store" not in _STATE:
+        _STATE["store"] = EpochStore.from_epochs(_tmp() / "store", _data()["epochs"])
+    return _STATE["store"]
 
 
 def _text_file(text, name="stages.txt"):
@@ -343,6 +362,66 @@ API_CASES = [
         "'stage' column",
     ),
     ("empty stage file", _text_file(""), ValueError, "empty"),
+    (
+        "open a store that is not there",
+        lambda: EpochStore.open("/no/such/store"),
+        FileNotFoundError,
+        "No epoch store .* EpochStore.from_epochs",
+    ),
+    (
+        "open a folder that is no store",
+        lambda: EpochStore.open(_not_a_store()),
+        ValueError,
+        "not an mne-sscsleep epoch store",
+    ),
+    (
+        "store dtype float64",
+        lambda: EpochStore.create(_tmp() / "s", dtype="float64"),
+        ValueError,
+        "'float32' or 'float16'",
+    ),
+    (
+        "fit a 100-Hz store at 128 Hz",
+        lambda: _clf(sfreq=128).fit(_store()),
+        ValueError,
+        "build the store at 128 Hz",
+    ),
+    (
+        "recording= with a store",
+        lambda: _clf().fit(_store(), recording=np.zeros(len(_store()))),
+        ValueError,
+        "cannot be combined with an epoch store",
+    ),
+    (
+        "fit an empty store",
+        lambda: _clf().fit(EpochStore.create(_tmp() / "empty")),
+        ValueError,
+        "holds no epochs yet",
+    ),
+    (
+        "distributed without a launcher",
+        lambda: _clf(distributed=True).fit(_store()),
+        RuntimeError,
+        "torchrun --nproc_per_node",
+    ),
+    (
+        "stage_many into format docx",
+        lambda: stage_many("m.sscsleep", ["x.edf"], _tmp(), fmt="docx"),
+        ValueError,
+        "fmt must be 'tsv', 'csv' or 'edf'",
+    ),
+    (
+        "stage_many with a missing model",
+        lambda: stage_many("/no/model.sscsleep", [_tmp()], _tmp(), progress=False),
+        FileNotFoundError,
+        "No model file",
+    ),
+    (
+        "stage_many of an empty folder",
+        lambda: stage_many("m.sscsleep", [_tmp()], _tmp(), progress=False),
+        FileNotFoundError,
+        "No recording files in the folder",
+    ),
 ]
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from mne_sscsleep import STAGES
 from mne_sscsleep.datasets import (
+    EpochStore,
     load_hmc,
     load_shhs,
     load_sleep_edf,
@@ -105,6 +106,11 @@ def test_sleep_edf_through_mne_fetcher_offline(sleep_edf_folder, monkeypatch):
     assert len(y_trimmed) == min(sleep[-1] + 11, len(stages)) - max(sleep[0] - 10, 0)
     pz, _, _ = load_sleep_edf([0], recording=[1], path=str(root), channel="EEG Pz-Oz")
     assert pz.ch_names == ["EEG Pz-Oz"]
+    store = EpochStore.from_loader(
+        root / "sc.store", load_sleep_edf, [0], recording=[1], path=str(root), trim_wake=None
+    )
+    np.testing.assert_array_equal(store.labels, stages)
+    assert store.recordings["name"].tolist() == ["SC4001E0-PSG.edf"]
 
 
 def test_sleep_edf_without_files_or_network_fails_fast(tmp_path, monkeypatch):
@@ -148,6 +154,9 @@ def test_hmc_layout_resampled_from_256_hz(tmp_path):
     np.testing.assert_array_equal(y, stages)
     assert epochs.info["sfreq"] == 100.0 and epochs.get_data().shape == (len(y), 1, 3000)
     assert epochs.ch_names == ["EEG C4-M1"] and set(groups) == {1}
+    store = EpochStore.from_loader(tmp_path / "hmc.store", load_hmc, [1], path=tmp_path)
+    np.testing.assert_array_equal(store.get_data(), epochs.get_data().astype(np.float32))
+    assert set(store.subject) == {1}
     with pytest.raises(FileNotFoundError, match="No HMC recordings"):
         load_hmc(tmp_path, subjects=[7])
     with pytest.raises(FileNotFoundError, match="No HMC folder"):
@@ -198,6 +207,16 @@ def test_shhs_nsrr_layout(tmp_path):
     np.testing.assert_array_equal(y, stages)
     assert epochs.ch_names == ["EEG"] and epochs.info["sfreq"] == 100.0
     assert set(groups) == {200001}
+    with pytest.warns(RuntimeWarning, match="Skipped subject 200002"):
+        store = EpochStore.from_loader(
+            tmp_path / "shhs.store",
+            load_shhs,
+            [200001, 200002],
+            path=tmp_path,
+            trim_wake=None,
+            on_error="warn",
+        )
+    np.testing.assert_array_equal(store.labels, stages)
     with pytest.raises(FileNotFoundError, match="No SHHS recordings"):
         load_shhs(tmp_path, visit="shhs2")
 

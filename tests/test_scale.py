@@ -120,7 +120,16 @@ def test_fit_on_a_store_equals_fit_in_memory(nights, store):
     in_memory = SSCSleepClassifier(**TINY).fit(epochs, y)
     on_disk = SSCSleepClassifier(**TINY).fit(store)  # labels from the store
     np.testing.assert_array_equal(on_disk.predict(store), in_memory.predict(epochs))
-    assert on_disk.training_data_["recordings"] == ["subject 0", "subject 1", "subject 2", "subject 3"]
+    names = [f"subject {subject}" for subject in range(4)]
+    assert on_disk.training_data_["recordings"] == names
+
+
+def test_dataloader_workers_read_the_store_themselves(store):
+    plain = SSCSleepClassifier(**TINY).fit(store)
+    workers = SSCSleepClassifier(
+        **TINY, iterator_train__num_workers=2, iterator_valid__num_workers=1
+    ).fit(store)
+    np.testing.assert_array_equal(workers.predict_proba(store), plain.predict_proba(store))
 
 
 def test_group_kfold_by_the_stores_subjects(store):
@@ -133,12 +142,14 @@ def test_group_kfold_by_the_stores_subjects(store):
         return_indices=True,
         return_estimator=True,
     )
-    for train, test, estimator in zip(
-        results["indices"]["train"], results["indices"]["test"], results["estimator"]
+    for train, test, estimator, score in zip(
+        results["indices"]["train"],
+        results["indices"]["test"],
+        results["estimator"],
+        results["test_score"],
     ):
         assert not set(store.subject[train]) & set(store.subject[test])
-        expected = (estimator.predict(store[test]) == store.labels[test]).mean()
-        assert np.isclose(results["test_score"][list(results["estimator"]).index(estimator)], expected)
+        assert np.isclose(score, (estimator.predict(store[test]) == store.labels[test]).mean())
 
 
 def test_store_from_an_edf_folder_and_the_command_line(edf_folder, tmp_path):
@@ -238,9 +249,13 @@ def test_stage_many_on_a_dask_cluster(edf_folder, model_file, tmp_path):
     distributed = pytest.importorskip("distributed")
     files = sorted(edf_folder.glob("night*.edf"))
     local = stage_many(model_file, files, tmp_path / "local", progress=False)
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-    ) as cluster, distributed.Client(cluster), joblib.parallel_backend("dask"):
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_backend("dask"),
+    ):
         remote = stage_many(model_file, files, tmp_path / "dask", progress=False)
     assert (remote["status"] == "staged").all()
     for fname in files:

@@ -20,13 +20,14 @@ settings are JSON and the arrays are loaded with ``allow_pickle=False``.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-from .._epochs import EpochsDataset, check_epochs_labels
+from .._epochs import EpochsDataset, check_epochs_labels, labels_from_epochs, load_lazy_epochs
 from .._stages import DEFAULT_SFREQ, EPOCH_DURATION, STAGES
 
 FORMAT = "mne-sscsleep epoch store"
@@ -168,10 +169,12 @@ class EpochStore:
     >>> store = EpochStore.from_epochs("nights.store", epochs)  # doctest: +SKIP
     >>> store = EpochStore.open("nights.store")  # doctest: +SKIP
     >>> clf.fit(store)  # doctest: +SKIP
-    >>> cross_validate(clf, store, store.y, groups=store.subject, cv=GroupKFold(5))  # doctest: +SKIP
+    >>> cross_validate(
+    ...     clf, store, store.labels, groups=store.subject, cv=GroupKFold(5)
+    ... )  # doctest: +SKIP
     """
 
-    def __init__(self, path, *, _positions=None):
+    def __init__(self, path):
         self.path = Path(path).expanduser()
         settings = _read_settings(self.path)
         self.sfreq = float(settings["sfreq"])
@@ -179,7 +182,7 @@ class EpochStore:
         self.dtype = settings["dtype"]
         self.ch_name = settings.get("ch_name")
         self._entries, self._completed = _read_entries(self.path)
-        self._positions = None if _positions is None else np.asarray(_positions, np.int64)
+        self._positions = None  # the rows of a subset (store[indices]), None for the whole
         self._load_index()
 
     # ---- building -----------------------------------------------------------------------------
@@ -272,6 +275,12 @@ class EpochStore:
         """
         import mne
 
+        if self._positions is not None:
+            raise ValueError(
+                "This is a subset of a store (store[indices]); add recordings to the whole "
+                "store, EpochStore.open(path)."
+            )
+        epochs = load_lazy_epochs(epochs)  # settles which epochs of lazy Epochs exist
         n_epochs = len(epochs)
         metadata = getattr(epochs, "metadata", None)
         names = _per_epoch(recording, n_epochs, metadata, "recording")
@@ -285,8 +294,6 @@ class EpochStore:
             subjects = names
         labels = y
         if labels is None and isinstance(epochs, mne.BaseEpochs):
-            from .._epochs import labels_from_epochs
-
             labels = labels_from_epochs(epochs)
         if labels is None:
             raise ValueError("y is required for arrays; only mne.Epochs carry their labels.")
@@ -319,9 +326,7 @@ class EpochStore:
         return added
 
     @classmethod
-    def from_epochs(
-        cls, path, epochs, y=None, *, groups=None, dtype="float32", **kwargs
-    ):
+    def from_epochs(cls, path, epochs, y=None, *, groups=None, dtype="float32", **kwargs):
         """Build (or resume) a store from ``mne.Epochs`` or arrays in memory.
 
         Parameters
@@ -396,8 +401,7 @@ class EpochStore:
         from ._recordings import read_recording
         from .edf_folder import STAGE_FILE_SUFFIXES, _subject, find_recordings, read_stage_file
 
-        if on_error not in ("raise", "warn"):
-            raise ValueError(f"on_error must be 'raise' or 'warn', got {on_error!r}.")
+        _check_on_error(on_error)
         store = cls.create(path, sfreq=sfreq, dtype=dtype)
         known = {entry["name"] for entry in store._entries}
         pairs = find_recordings(folder)
@@ -422,15 +426,13 @@ class EpochStore:
                     source=str(fname.resolve()),
                 )
             except (ValueError, OSError) as error:
-                if on_error == "raise":
-                    raise ValueError(f"{fname.name}: {error}") from None
-                import warnings
-
-                warnings.warn(f"Skipped {fname.name}: {error}", RuntimeWarning, stacklevel=2)
+                _skip_or_raise(on_error, fname.name, error)
         return store.reload()
 
     @classmethod
-    def from_loader(cls, path, loader, subjects, *, dtype="float32", progress=True, **kwargs):
+    def from_loader(
+        cls, path, loader, subjects, *, dtype="float32", on_error="raise", progress=True, **kwargs
+    ):
         """Build (or resume) a store with a dataset loader, one subject at a time.
 
         Parameters
@@ -445,6 +447,9 @@ class EpochStore:
             The subjects to load, one call each; subjects already stored are skipped.
         dtype : ``'float32'`` | ``'float16'``
             Storage type (see :meth:`create`).
+        on_error : ``'raise'`` | ``'warn'``
+            What to do when a subject cannot be loaded: stop, or warn and go on (the subject
+            is tried again by the next build).
         progress : bool
             Show a progress bar over the subjects.
         **kwargs
@@ -463,14 +468,19 @@ class EpochStore:
         """
         from tqdm.auto import tqdm
 
+        _check_on_error(on_error)
         store = cls.create(path, sfreq=kwargs.get("sfreq", DEFAULT_SFREQ), dtype=dtype)
         name = getattr(loader, "__name__", "loader")
         for subject in tqdm(list(subjects), desc="Building the store", disable=not progress):
             key = f"{name}:{subject!r}"
             if key in store._completed:
                 continue
-            epochs, y, groups = loader(subjects=[subject], **kwargs)
-            store.add(epochs, y, subject=groups)
+            try:
+                epochs, y, groups = loader(subjects=[subject], **kwargs)
+                store.add(epochs, y, subject=groups)
+            except (ValueError, OSError) as error:
+                _skip_or_raise(on_error, f"subject {subject!r}", error)
+                continue
             store._append({"completed": key})
             store._completed.add(key)
         return store.reload()
@@ -505,12 +515,12 @@ class EpochStore:
 
     def __getitem__(self, index):
         """A store of the epochs at ``index`` (positions, a slice or a boolean mask)."""
-        positions = np.arange(len(self))[index]
-        if np.ndim(positions) == 0:
-            positions = np.array([positions])
-        if self._positions is not None:
-            positions = self._positions[positions]
-        return type(self)(self.path, _positions=positions)
+        positions = np.atleast_1d(np.arange(len(self))[index])
+        view = copy.copy(self)  # shares the recordings list; reads nothing from disk
+        view._positions = positions if self._positions is None else self._positions[positions]
+        view.y, view.time_index = self.y[positions], self.time_index[positions]
+        view.recording = self.recording[positions]
+        return view
 
     def __repr__(self):
         n_recordings = len(np.unique(self.recording)) if len(self) else 0
@@ -521,7 +531,7 @@ class EpochStore:
 
     @property
     def recordings(self):
-        """One row per recording: name, subject, source, n_epochs, scale, simulated."""
+        """The whole store's recordings: name, subject, source, n_epochs, scale, simulated."""
         import pandas as pd
 
         columns = ["name", "subject", "source", "n_epochs", "scale", "simulated"]
@@ -577,12 +587,13 @@ class EpochStore:
             recording=self.recording,
             time_index=self.time_index,
         )
-        simulated = [entry.get("simulated") for entry in self._entries]
+        entries = [self._entries[code] for code in np.unique(self.recording)]
+        simulated = [entry.get("simulated") for entry in entries]
         dataset.provenance = {
             "input": "EpochStore",
             "simulated": None if None in simulated else all(simulated),
             "description": f"epoch store {self.path.name}",
-            "recordings": sorted({entry["name"] for entry in self._entries}),
+            "recordings": sorted(entry["name"] for entry in entries),
         }
         return dataset
 
@@ -605,10 +616,9 @@ class EpochStore:
             y.append(table[:, 0])
             time_index.append(table[:, 1])
             recording.append(np.full(len(table), code, np.int64))
-        every = self._positions if self._positions is not None else slice(None)
 
         def joined(parts, dtype):
-            return np.concatenate(parts).astype(dtype)[every] if parts else np.zeros(0, dtype)
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
         self.y = joined(y, np.int64)
         self.time_index = joined(time_index, np.int64)
@@ -652,11 +662,10 @@ class EpochStore:
         }
         self._append(entry)
         self._entries.append(entry)
-        if self._positions is None:
-            self.y = np.concatenate([self.y, dataset.y.astype(np.int64)])
-            self.time_index = np.concatenate([self.time_index, dataset.time_index])
-            code = len(self._entries) - 1
-            self.recording = np.concatenate([self.recording, np.full(len(table), code)])
+        self.y = np.concatenate([self.y, dataset.y.astype(np.int64)])
+        self.time_index = np.concatenate([self.time_index, dataset.time_index])
+        code = len(self._entries) - 1
+        self.recording = np.concatenate([self.recording, np.full(len(table), code)])
 
     def _append(self, record):
         with open(self.path / "recordings.jsonl", "rb+") as fid:
@@ -668,6 +677,20 @@ class EpochStore:
             fid.write((json.dumps(record) + "\n").encode("utf-8"))
             fid.flush()
             os.fsync(fid.fileno())
+
+
+def _check_on_error(on_error):
+    if on_error not in ("raise", "warn"):
+        raise ValueError(f"on_error must be 'raise' or 'warn', got {on_error!r}.")
+
+
+def _skip_or_raise(on_error, what, error):
+    """A recording (or subject) that failed: stop with its name, or warn and go on."""
+    if on_error == "raise":
+        raise type(error)(f"{what}: {error}") from None
+    import warnings
+
+    warnings.warn(f"Skipped {what}: {error}", RuntimeWarning, stacklevel=3)
 
 
 def _read_settings(path):
