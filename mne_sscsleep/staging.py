@@ -548,6 +548,8 @@ def stage_many(
 
     if fmt not in _OUTPUT_SUFFIXES:
         raise ValueError(f"fmt must be 'tsv', 'csv' or 'edf', got {fmt!r}.")
+    if not isinstance(model, SSCSleepClassifier) and not Path(model).expanduser().is_file():
+        raise FileNotFoundError(f"No model file at {str(model)!r}.")
     files = find_recording_files(recordings)
     if not files:
         raise ValueError("No recordings to stage.")
@@ -566,8 +568,6 @@ def stage_many(
             model.save(model_file)
         else:
             model_file = Path(model).expanduser()
-            if not model_file.is_file():
-                raise FileNotFoundError(f"No model file at {str(model)!r}.")
         tasks = (
             joblib.delayed(_stage_one)(
                 str(model_file.resolve()),

@@ -107,6 +107,13 @@ def _tmp():
     return Path(tempfile.mkdtemp())
 
 
+def _model_file():
+    if "model_file" not in _STATE:
+        _STATE["model_file"] = _tmp() / "model.sscsleep"
+        _data()["model"].save(_STATE["model_file"])
+    return _STATE["model_file"]
+
+
 def _not_a_store():
     folder = _tmp()
     (folder / "store.json").write_text('{"format": "my own"}')
@@ -406,7 +413,7 @@ API_CASES = [
     ),
     (
         "stage_many into format docx",
-        lambda: stage_many("m.sscsleep", ["x.edf"], _tmp(), fmt="docx"),
+        lambda: stage_many(_model_file(), ["x.edf"], _tmp(), fmt="docx"),
         ValueError,
         "fmt must be 'tsv', 'csv' or 'edf'",
     ),
@@ -418,7 +425,7 @@ API_CASES = [
     ),
     (
         "stage_many of an empty folder",
-        lambda: stage_many("m.sscsleep", [_tmp()], _tmp(), progress=False),
+        lambda: stage_many(_model_file(), [_tmp()], _tmp(), progress=False),
         FileNotFoundError,
         "No recording files in the folder",
     ),
@@ -461,7 +468,22 @@ def _cli_cases(tmp):
         ("no command", [], 2, "required: COMMAND|the following arguments are required"),
         ("unknown command", ["sleep"], 2, "invalid choice"),
         ("stage without --model", ["stage", str(garbage)], 2, "--model"),
-        ("stage a folder", ["stage", str(tmp), "--model", "m"], 1, "is a folder"),
+        ("stage a folder, no model", ["stage", str(tmp), "--model", "m"], 1, "No model file"),
+        (
+            "stage several into one -o",
+            ["stage", "a.edf", "b.edf", "--model", "m", "-o", "h.tsv"],
+            1,
+            "--out-dir DIR",
+        ),
+        ("stage --format docx", ["stage", "a.edf", "--model", "m", "--format", "docx"], 2, "docx"),
+        ("stage --jobs x", ["stage", "a.edf", "--model", "m", "--jobs", "x"], 2, "invalid int"),
+        (
+            "store build from a missing folder",
+            ["store", "build", str(tmp / "none"), "-o", str(tmp / "s")],
+            1,
+            "No recordings folder",
+        ),
+        ("store info of no store", ["store", "info", str(tmp)], 1, "No epoch store"),
         (
             "stage a missing file",
             ["stage", str(tmp / "x.edf"), "--model", "m"],

@@ -402,9 +402,9 @@ class EpochStore:
         from .edf_folder import STAGE_FILE_SUFFIXES, _subject, find_recordings, read_stage_file
 
         _check_on_error(on_error)
+        pairs = find_recordings(folder)  # before anything is written
         store = cls.create(path, sfreq=sfreq, dtype=dtype)
         known = {entry["name"] for entry in store._entries}
-        pairs = find_recordings(folder)
         for index, (fname, hypnogram) in enumerate(
             tqdm(pairs, desc="Building the store", unit="file", disable=not progress)
         ):
@@ -431,7 +431,16 @@ class EpochStore:
 
     @classmethod
     def from_loader(
-        cls, path, loader, subjects, *, dtype="float32", on_error="raise", progress=True, **kwargs
+        cls,
+        path,
+        loader,
+        subjects,
+        /,
+        *,
+        dtype="float32",
+        on_error="raise",
+        progress=True,
+        **kwargs,
     ):
         """Build (or resume) a store with a dataset loader, one subject at a time.
 
@@ -453,7 +462,8 @@ class EpochStore:
         progress : bool
             Show a progress bar over the subjects.
         **kwargs
-            Passed to the loader (``path``, ``channel``, ``sfreq``, ...).
+            Passed to the loader (its own ``path``, ``channel``, ``sfreq``, ...): the first
+            three arguments are positional only, so ``path=`` here is the loader's.
 
         Returns
         -------
