@@ -238,32 +238,10 @@ def _train(args):
     return 0
 
 
-def _read_raw(fname):
-    """The recording, or one line naming the file and what is wrong with it."""
-    import mne
-
-    from .io import first_line
-
-    path = Path(fname).expanduser()
-    if path.is_dir():
-        raise IsADirectoryError(
-            f"{fname!r} is a folder, not a recording; give an EDF (or other MNE-readable) file."
-        )
-    if not path.is_file():
-        raise FileNotFoundError(f"No recording at {fname!r}.")
-    try:
-        return mne.io.read_raw(path, preload=False, verbose="error")
-    except Exception as error:  # noqa: BLE001 -- any reader failure on a user's file
-        reason = first_line(error)
-        raise ValueError(
-            f"Cannot read {fname!r} as a recording ({reason}). Is it an EDF/BDF file (or "
-            "another format MNE reads), and complete?"
-        ) from None
-
-
 def _stage(args):
     from . import SSCSleepClassifier, stage
     from .io import check_output_file
+    from .staging import read_recording_file
 
     batch = args.out_dir is not None or len(args.recording) > 1 or Path(args.recording[0]).is_dir()
     batch = batch or any(char in args.recording[0] for char in "*?[")
@@ -275,7 +253,7 @@ def _stage(args):
     check_output_file(args.output, "hypnogram", suffixes=_HYPNOGRAM_SUFFIXES)
     if args.plot:
         check_output_file(args.plot, "plot", suffixes=_PLOT_SUFFIXES)
-    raw = _read_raw(args.recording)
+    raw = read_recording_file(args.recording)
     model = SSCSleepClassifier.load(args.model, device=args.device)
     start = time.perf_counter()
     # stage() takes the model's channel when the recording has it, and lists the channels

@@ -476,6 +476,44 @@ def find_recording_files(items):
     return list(dict.fromkeys(files))
 
 
+def read_recording_file(fname):
+    """Open a recording lazily, or fail with one line naming the file and what is wrong.
+
+    Parameters
+    ----------
+    fname : str | pathlib.Path
+        An EDF/BDF file, or any other format :func:`mne.io.read_raw` reads.
+
+    Returns
+    -------
+    raw : mne.io.Raw
+        The recording, not loaded into memory.
+
+    Examples
+    --------
+    >>> raw = read_recording_file("night.edf")  # doctest: +SKIP
+    """
+    import mne
+
+    from .io import first_line
+
+    path = Path(fname).expanduser()
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{str(fname)!r} is a folder, not a recording; give an EDF (or other MNE-readable) "
+            "file."
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"No recording at {str(fname)!r}.")
+    try:
+        return mne.io.read_raw(path, preload=False, verbose="error")
+    except Exception as error:  # noqa: BLE001 -- any reader failure on a user's file
+        raise ValueError(
+            f"Cannot read {str(fname)!r} as a recording ({first_line(error)}). Is it an EDF/BDF "
+            "file (or another format MNE reads), and complete?"
+        ) from None
+
+
 def stage_many(
     model,
     recordings,
@@ -515,8 +553,10 @@ def stage_many(
         Folder of the hypnograms and of ``summary.tsv`` (created if needed).
     fmt : ``'tsv'`` | ``'csv'`` | ``'edf'``
         Hypnogram format (see :meth:`Hypnogram.save`).
-    picks, min_confidence
-        As for :func:`stage`.
+    picks : str | int | None
+        The EEG channel, as for :func:`stage` (None: the model's, or the only EEG channel).
+    min_confidence : float | None
+        As for :func:`stage`: epochs below it are unscored.
     jobs : int | None
         Parallel workers (``-1``: one per CPU core). None: 1, or what an active
         ``joblib.parallel_backend`` context says.
@@ -613,12 +653,10 @@ def _stage_one(model_file, fname, output, *, picks, min_confidence, overwrite, d
                 sep = "," if output.endswith(".csv") else "\t"
                 stages = pd.read_csv(output, sep=sep)["stage"].astype(str).to_numpy()
                 row.update(_night_figures(stages))
-        elif not Path(fname).is_file():
-            raise FileNotFoundError(f"No recording at {fname!r}.")
         else:
             caught = _stage_file(model_file, fname, output, picks, min_confidence, device, row)
     except Exception as error:  # noqa: BLE001 -- one bad file must not stop the others
-        row.update(status="failed", error=f"{type(error).__name__}: {first_line(error)}")
+        row.update(status="failed", error=first_line(error))
     row["warnings"] = "; ".join(dict.fromkeys(first_line(w.message) for w in caught))
     row["seconds"] = round(time.perf_counter() - start, 2)
     return row
@@ -626,15 +664,13 @@ def _stage_one(model_file, fname, output, *, picks, min_confidence, overwrite, d
 
 def _stage_file(model_file, fname, output, picks, min_confidence, device, row):
     """Stage and save one recording; fills ``row`` and returns the warnings it raised."""
-    import mne
-
     key = (model_file, Path(model_file).stat().st_mtime_ns, device)
     if key not in _LOADED_MODELS:
         _LOADED_MODELS.clear()
         _LOADED_MODELS[key] = SSCSleepClassifier.load(model_file, device=device)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        raw = mne.io.read_raw(fname, preload=False, verbose="error")
+        raw = read_recording_file(fname)
         hypnogram = stage(
             _LOADED_MODELS[key],
             raw,

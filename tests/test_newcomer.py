@@ -252,7 +252,7 @@ def test_cli_reports_mistakes_in_one_line(tmp_path, capsys, psg_files):
     garbage = tmp_path / "night.edf"
     garbage.write_bytes(b"not an EDF file at all" * 10)
     for args, message in (
-        (["stage", str(tmp_path), "--model", "m"], "is a folder, not a recording"),
+        (["stage", str(tmp_path), "--model", "m"], "No model file at 'm'"),
         (["stage", str(garbage), "--model", "m"], "Cannot read .*night.edf' as a recording"),
         (["stage", str(garbage), "--model", "m", "-o", "h.xlsx"], "Unknown hypnogram format"),
         (["stage", str(garbage), "--model", "m", "--plot", "h.doc"], "Unknown plot format"),

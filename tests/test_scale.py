@@ -15,6 +15,7 @@ from sklearn.model_selection import GroupKFold, cross_validate
 from mne_sscsleep import SSCSleepClassifier, stage_many
 from mne_sscsleep.cli import main as cli_main
 from mne_sscsleep.datasets import EpochStore, simulate_sleep_epochs, simulate_sleep_raw
+from mne_sscsleep.datasets.store import StoreArray
 from mne_sscsleep.training import PairBatchSampler
 
 TESTS = Path(__file__).parent
@@ -115,10 +116,17 @@ def test_store_array_pickles_without_its_data(store):
     np.testing.assert_array_equal(pickle.loads(payload)[[7, 2]], array[[7, 2]])
 
 
-def test_fit_on_a_store_equals_fit_in_memory(nights, store):
+def test_fit_on_a_store_equals_fit_in_memory(nights, store, monkeypatch):
     epochs, y, _ = nights
     in_memory = SSCSleepClassifier(**TINY).fit(epochs, y)
+    reads = []
+    read = StoreArray._read
+    monkeypatch.setattr(
+        StoreArray, "_read", lambda self, index: reads.append(len(index)) or read(self, index)
+    )
     on_disk = SSCSleepClassifier(**TINY).fit(store)  # labels from the store
+    # Batches are read from disk, never the whole store: 16 pairs, or 32 epochs to score.
+    assert max(reads) == 32 and sum(reads) >= len(store)
     np.testing.assert_array_equal(on_disk.predict(store), in_memory.predict(epochs))
     names = [f"subject {subject}" for subject in range(4)]
     assert on_disk.training_data_["recordings"] == names

@@ -219,6 +219,40 @@ def _subject(fname, index):
     return int(match.group(1)) if match else index
 
 
+def read_paired_recording(recording, hypnogram, channel, sfreq, trim_wake):
+    """Labelled epochs of one recording of a folder, with its stages from ``hypnogram``.
+
+    Parameters
+    ----------
+    recording : pathlib.Path
+        The EDF/BDF file.
+    hypnogram : pathlib.Path | None
+        Its hypnogram (EDF+ annotations, or a per-epoch stage file, see
+        :func:`read_stage_file`) as :func:`find_recordings` paired it; None: the recording's
+        own annotations.
+    channel : str | int | None
+        The EEG channel.
+    sfreq : float
+        Sampling rate of the epochs.
+    trim_wake : float | None
+        Minutes of wake kept around sleep.
+
+    Returns
+    -------
+    epochs : mne.Epochs
+    y : ndarray of str
+    """
+    import mne
+
+    if hypnogram is None:
+        annotations = None
+    elif hypnogram.suffix.lower() in STAGE_FILE_SUFFIXES:
+        annotations = read_stage_file(hypnogram)
+    else:
+        annotations = mne.read_annotations(hypnogram)
+    return read_recording(recording, annotations, channel, sfreq, trim_wake)
+
+
 def load_edf_folder(path, channel=None, *, sfreq=DEFAULT_SFREQ, trim_wake=30.0, progress=True):
     """Load every recording of a folder of EDF files as labelled 30-s epochs.
 
@@ -257,7 +291,6 @@ def load_edf_folder(path, channel=None, *, sfreq=DEFAULT_SFREQ, trim_wake=30.0, 
     --------
     >>> epochs, y, groups = load_edf_folder("~/data/sleep-edf", "EEG Fpz-Cz")  # doctest: +SKIP
     """
-    import mne
     from tqdm.auto import tqdm
 
     pairs = find_recordings(path)
@@ -266,13 +299,7 @@ def load_edf_folder(path, channel=None, *, sfreq=DEFAULT_SFREQ, trim_wake=30.0, 
         tqdm(pairs, desc="Reading recordings", unit="file", disable=not progress)
     ):
         try:
-            if hypnogram is None:
-                annotations = None
-            elif hypnogram.suffix.lower() in STAGE_FILE_SUFFIXES:
-                annotations = read_stage_file(hypnogram)
-            else:
-                annotations = mne.read_annotations(hypnogram)
-            epochs, y = read_recording(recording, annotations, channel, sfreq, trim_wake)
+            epochs, y = read_paired_recording(recording, hypnogram, channel, sfreq, trim_wake)
         except ValueError as error:
             raise ValueError(f"{recording.name}: {error}") from None
         recordings.append((epochs, y, _subject(recording, index), recording.name))

@@ -265,8 +265,12 @@ class EpochStore:
             metadata column, else takes the recording's name.
         source : str | None
             The file the recording came from (kept for provenance).
-        picks, resample, on_flat
-            As for :func:`~mne_sscsleep.check_epochs`.
+        picks : str | int | None
+            The channel, as for :func:`~mne_sscsleep.check_epochs`.
+        resample : bool
+            Resample ``mne.Epochs`` at another rate to the store's.
+        on_flat : ``'raise'`` | ``'warn'`` | ``'ignore'``
+            What to do with flat epochs, as for :func:`~mne_sscsleep.check_epochs`.
 
         Returns
         -------
@@ -395,11 +399,9 @@ class EpochStore:
         -------
         store : EpochStore
         """
-        import mne
         from tqdm.auto import tqdm
 
-        from ._recordings import read_recording
-        from .edf_folder import STAGE_FILE_SUFFIXES, _subject, find_recordings, read_stage_file
+        from .edf_folder import _subject, find_recordings, read_paired_recording
 
         _check_on_error(on_error)
         pairs = find_recordings(folder)  # before anything is written
@@ -411,13 +413,7 @@ class EpochStore:
             if fname.name in known:
                 continue
             try:
-                if hypnogram is None:
-                    annotations = None
-                elif hypnogram.suffix.lower() in STAGE_FILE_SUFFIXES:
-                    annotations = read_stage_file(hypnogram)
-                else:
-                    annotations = mne.read_annotations(hypnogram)
-                epochs, y = read_recording(fname, annotations, channel, sfreq, trim_wake)
+                epochs, y = read_paired_recording(fname, hypnogram, channel, sfreq, trim_wake)
                 store.add(
                     epochs,
                     y,
@@ -512,7 +508,13 @@ class EpochStore:
         return cls(path)
 
     def reload(self):
-        """The store as it is on disk now (after another process added recordings)."""
+        """Read the store again, as it is on disk now (after another process added to it).
+
+        Returns
+        -------
+        store : EpochStore
+            The whole store.
+        """
         return type(self)(self.path)
 
     def __len__(self):
@@ -573,6 +575,7 @@ class EpochStore:
         Returns
         -------
         data : ndarray of float32, shape (n, 1, n_times)
+            EEG in volts.
         """
         array = self._array()
         return array[np.arange(len(self)) if item is None else item]

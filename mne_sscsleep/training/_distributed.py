@@ -27,7 +27,11 @@ from skorch.callbacks import Callback
 
 
 def process_group(device="cpu"):
-    """This process's rank and the number of processes, joining the launcher's group.
+    """Join the launcher's process group; return this process's rank and the group's size.
+
+    The first call initialises ``torch.distributed`` from the environment that ``torchrun``,
+    ``accelerate launch`` or ``srun`` + ``torchrun`` set (``RANK``, ``WORLD_SIZE``,
+    ``MASTER_ADDR``, ...); later calls only read it.
 
     Parameters
     ----------
@@ -37,7 +41,13 @@ def process_group(device="cpu"):
     Returns
     -------
     rank : int
+        This process's number, from 0.
     world_size : int
+        The number of processes.
+
+    Examples
+    --------
+    >>> rank, world_size = process_group("cuda:0")  # doctest: +SKIP
     """
     import torch.distributed as dist
 
@@ -57,7 +67,18 @@ def process_group(device="cpu"):
 
 
 def is_main_process():
-    """True outside distributed training, and on rank 0 within it."""
+    """Whether this process should print and save: rank 0, or the only process.
+
+    Returns
+    -------
+    main : bool
+        True outside distributed training, and on rank 0 within it.
+
+    Examples
+    --------
+    >>> is_main_process()
+    True
+    """
     import torch.distributed as dist
 
     return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
@@ -69,7 +90,13 @@ class DistributedSync(Callback):
     At the start of training every process takes rank 0's weights and buffers; after each
     backward pass the gradients are averaged over processes (one flat all-reduce), and after
     each training step the floating-point buffers (batch-norm running statistics) are
-    averaged. With one process it does nothing.
+    averaged. With one process it does nothing. ``SSCSleepClassifier(distributed=True)`` adds
+    it; another skorch net can add it to its callbacks.
+
+    Examples
+    --------
+    >>> from skorch import NeuralNetClassifier
+    >>> net = NeuralNetClassifier(MyModule, callbacks=[DistributedSync()])  # doctest: +SKIP
     """
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
