@@ -239,13 +239,14 @@ def _train(args):
 
 
 def _stage(args):
+    import glob
+
     from . import SSCSleepClassifier, stage
     from .io import check_output_file
     from .staging import read_recording_file
 
-    batch = args.out_dir is not None or len(args.recording) > 1 or Path(args.recording[0]).is_dir()
-    batch = batch or any(char in args.recording[0] for char in "*?[")
-    if batch:
+    first = args.recording[0]
+    if args.out_dir or len(args.recording) > 1 or Path(first).is_dir() or glob.has_magic(first):
         return _stage_batch(args)
     args.recording = args.recording[0]
     args.output = args.output or "hypnogram.tsv"
@@ -461,8 +462,12 @@ def build_parser():
     stage = commands.add_parser(
         "stage",
         help="stage a recording into a hypnogram file (TSV, CSV or EDF+) and plot",
-        description="Stage an EEG recording (any format MNE reads) with a trained model. Epochs "
-        "that cannot be scored (BAD_ annotations, flat or extreme signal) are staged '?'.",
+        description="Stage EEG recordings (any format MNE reads) with a trained model. Epochs "
+        "that cannot be scored (BAD_ annotations, flat or extreme signal) are staged '?'. One "
+        "recording goes to -o FILE; several (files, folders, glob patterns) or --out-dir DIR "
+        "give one hypnogram each and summary.tsv (sleep statistics per night), skip nights "
+        "already staged unless --overwrite, go on past files that fail (listed at the end, "
+        "exit status 1) and run --jobs N in parallel.",
     )
     stage.add_argument(
         "recording",

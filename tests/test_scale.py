@@ -2,6 +2,7 @@
 
 import json
 import pickle
+import shutil
 import subprocess
 import sys
 import warnings
@@ -107,6 +108,11 @@ def test_store_errors_name_the_fix(store, tmp_path):
         EpochStore.create(store.path, dtype="float16")
     with pytest.raises(ValueError, match="build the store at 128 Hz"):
         SSCSleepClassifier(**TINY, sfreq=128).fit(store)
+    damaged = tmp_path / "damaged"
+    shutil.copytree(store.path, damaged)
+    np.save(damaged / "data" / "r000000.npy", np.zeros((3, 1, 3000), np.float32))
+    with pytest.raises(ValueError, match="r000000.npy is damaged"):
+        EpochStore.open(damaged).get_data([0])
 
 
 def test_store_array_pickles_without_its_data(store):

@@ -111,6 +111,12 @@ class StoreArray:
                     else np.lib.format.read_array_header_2_0
                 )
                 shape, _, dtype = read_header(fid)
+                expected = (int(self.starts[recording + 1] - self.starts[recording]), 1)
+                if dtype not in (np.float32, np.float16) or shape != (*expected, self.n_times):
+                    raise ValueError(
+                        f"The epoch store file {fname.name} is damaged: {dtype} of shape "
+                        f"{shape}, not float EEG of shape {(*expected, self.n_times)}."
+                    )
                 self._headers[recording] = (fid.tell(), shape, dtype)
         offset, shape, dtype = self._headers[recording]
         return np.memmap(fname, dtype=dtype, mode="r", offset=offset, shape=shape)
