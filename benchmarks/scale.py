@@ -12,8 +12,8 @@ Usage::
     python benchmarks/scale.py fit --store /tmp/scale.store --nights 20 100 300
     # 3. Two training processes (torchrun, gloo) against one, same store and passes
     python benchmarks/scale.py distributed --store /tmp/scale.store --nights 20
-    # 4. Staging throughput (nights per hour) with 1 and 2 jobs
-    python benchmarks/scale.py stage --nights 8 --jobs 1 2
+    # 4. Staging throughput (nights per hour) with 1 and 2 jobs, and on a local Dask cluster
+    python benchmarks/scale.py stage --nights 40 --jobs 1 2 --dask
 """
 
 from __future__ import annotations
@@ -163,20 +163,46 @@ def stage(args):
             raw = simulate_sleep_raw(hours=8, random_state=100 + night, verbose="error")
             raw.export(folder / f"night{night:03d}.edf", verbose="error")
         print(f"Staging {args.nights} simulated 8-h EDF nights")
-        print(f"{'jobs':>5} {'time (s)':>9} {'nights/hour':>12}")
+        print(f"{'engine':>34} {'time (s)':>9} {'nights/hour':>12}")
+        model, files = folder / "model.sscsleep", sorted(folder.glob("night*.edf"))
+        rows = []
         for jobs in args.jobs:
-            out = folder / f"out{jobs}"
             start = time.perf_counter()
-            summary = stage_many(
-                folder / "model.sscsleep",
-                sorted(folder.glob("night*.edf")),
-                out,
-                jobs=jobs,
-                progress=False,
-            )
-            seconds = time.perf_counter() - start
+            summary = stage_many(model, files, folder / f"out{jobs}", jobs=jobs, progress=False)
+            rows.append((f"joblib, {jobs} job(s)", time.perf_counter() - start, summary))
+        if args.dask:
+            rows += _stage_on_dask(model, files, folder / "dask")
+        for name, seconds, summary in rows:
             assert (summary["status"] == "staged").all(), summary
-            print(f"{jobs:>5} {seconds:>9.1f} {args.nights / seconds * 3600:>12.0f}", flush=True)
+            rate = args.nights / seconds * 3600
+            print(f"{name:>34} {seconds:>9.1f} {rate:>12.0f}", flush=True)
+
+
+def _stage_on_dask(model, files, out):
+    """Stage on a local Dask cluster of two worker processes: timed with the cluster's start
+    (workers import torch and MNE, load the model), then again with the workers warm."""
+    import joblib
+    from distributed import Client, LocalCluster
+
+    from mne_sscsleep import stage_many
+
+    rows = []
+    start = time.perf_counter()
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            dashboard_address=None,
+            env={"OMP_NUM_THREADS": "1"},  # one core a worker, as joblib's loky arranges
+        ) as cluster,
+        Client(cluster),
+        joblib.parallel_backend("dask"),
+    ):
+        for name, overwrite in (("Dask, 2 workers, with start-up", False), ("Dask, warm", True)):
+            summary = stage_many(model, files, out, overwrite=overwrite, progress=False)
+            rows.append((name, time.perf_counter() - start, summary))
+            start = time.perf_counter()
+    return rows
 
 
 def main(argv=None):
@@ -191,9 +217,10 @@ def main(argv=None):
         command.add_argument("--preset", default="lite")
         command.add_argument("--max-epochs", type=int, default=1)
         command.add_argument("--batch-size", type=int, default=64)
-        command.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+        command.add_argument("--jobs", type=int, nargs="*", default=[1, 2])
         command.add_argument("--distributed", action="store_true")
         command.add_argument("--in-memory", action="store_true")
+        command.add_argument("--dask", action="store_true", help="stage on a LocalCluster too")
         command.add_argument(
             "--reference-nights",
             type=int,
