@@ -588,7 +588,8 @@ def stage_many(
 
     if fmt not in _OUTPUT_SUFFIXES:
         raise ValueError(f"fmt must be 'tsv', 'csv' or 'edf', got {fmt!r}.")
-    if not isinstance(model, SSCSleepClassifier) and not Path(model).expanduser().is_file():
+    model_file = None if isinstance(model, SSCSleepClassifier) else Path(model).expanduser()
+    if model_file is not None and not model_file.is_file():
         raise FileNotFoundError(f"No model file at {str(model)!r}.")
     files = find_recording_files(recordings)
     if not files:
@@ -603,11 +604,9 @@ def stage_many(
     output_dir = Path(output_dir).expanduser()
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        if isinstance(model, SSCSleepClassifier):
+        if model_file is None:  # a fitted classifier: the workers read it from a file
             model_file = Path(tmp) / "model.sscsleep"
             model.save(model_file)
-        else:
-            model_file = Path(model).expanduser()
         tasks = (
             joblib.delayed(_stage_one)(
                 str(model_file.resolve()),

@@ -189,7 +189,7 @@ class EpochStore:
         self.ch_name = settings.get("ch_name")
         self._entries, self._completed = _read_entries(self.path)
         self._positions = None  # the rows of a subset (store[indices]), None for the whole
-        self._load_index()
+        self._load_tables()
 
     # ---- building -----------------------------------------------------------------------------
     @classmethod
@@ -361,7 +361,7 @@ class EpochStore:
         """
         store = cls.create(path, sfreq=kwargs.pop("sfreq", DEFAULT_SFREQ), dtype=dtype)
         store.add(epochs, y, subject=groups, **kwargs)
-        return store.reload()
+        return store
 
     @classmethod
     def from_edf_folder(
@@ -429,7 +429,7 @@ class EpochStore:
                 )
             except (ValueError, OSError) as error:
                 _skip_or_raise(on_error, fname.name, error)
-        return store.reload()
+        return store
 
     @classmethod
     def from_loader(
@@ -495,7 +495,7 @@ class EpochStore:
                 continue
             store._append({"completed": key})
             store._completed.add(key)
-        return store.reload()
+        return store
 
     # ---- reading ------------------------------------------------------------------------------
     @classmethod
@@ -536,8 +536,7 @@ class EpochStore:
         positions = np.atleast_1d(np.arange(len(self))[index])
         view = copy.copy(self)  # shares the recordings list; reads nothing from disk
         view._positions = positions if self._positions is None else self._positions[positions]
-        view.y, view.time_index = self.y[positions], self.time_index[positions]
-        view.recording = self.recording[positions]
+        view._index = tuple(values[positions] for values in self._joined())
         return view
 
     def __repr__(self):
@@ -623,25 +622,45 @@ class EpochStore:
         scales = [entry["scale"] for entry in self._entries]
         return StoreArray(files, n_epochs, scales, self.n_times, positions=self._positions)
 
-    def _load_index(self):
-        y, time_index, recording = [], [], []
-        for code, entry in enumerate(self._entries):
+    def _load_tables(self):
+        """Each recording's (stage, position) table, read once when the store is opened."""
+        self._tables = []
+        for entry in self._entries:
             table = np.load(self.path / "data" / entry["labels"], allow_pickle=False)
             if table.shape != (entry["n_epochs"], 2):
                 raise ValueError(
                     f"The store at {str(self.path)!r} is damaged: {entry['labels']} has shape "
                     f"{table.shape}, not ({entry['n_epochs']}, 2)."
                 )
-            y.append(table[:, 0])
-            time_index.append(table[:, 1])
-            recording.append(np.full(len(table), code, np.int64))
+            self._tables.append(table)
+        self._index = None
 
-        def joined(parts, dtype):
-            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+    def _joined(self):
+        """``(y, time_index, recording)`` of every epoch, joined when first asked after a write."""
+        if self._index is None:
+            if self._tables:
+                table = np.concatenate(self._tables).astype(np.int64)
+                sizes = [len(part) for part in self._tables]
+                recording = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+                self._index = (table[:, 0], table[:, 1], recording)
+            else:
+                self._index = (np.zeros(0, np.int64),) * 3
+        return self._index
 
-        self.y = joined(y, np.int64)
-        self.time_index = joined(time_index, np.int64)
-        self.recording = joined(recording, np.int64)
+    @property
+    def y(self):
+        """Stage index of each epoch (0..4 for W, N1, N2, N3, R)."""
+        return self._joined()[0]
+
+    @property
+    def time_index(self):
+        """Position of each epoch in its night, in epochs from the first."""
+        return self._joined()[1]
+
+    @property
+    def recording(self):
+        """Recording code of each epoch (its row in :attr:`recordings`)."""
+        return self._joined()[2]
 
     def _per_recording(self, values):
         values = np.asarray(values, dtype=object)
@@ -681,10 +700,8 @@ class EpochStore:
         }
         self._append(entry)
         self._entries.append(entry)
-        self.y = np.concatenate([self.y, dataset.y.astype(np.int64)])
-        self.time_index = np.concatenate([self.time_index, dataset.time_index])
-        code = len(self._entries) - 1
-        self.recording = np.concatenate([self.recording, np.full(len(table), code)])
+        self._tables.append(table)
+        self._index = None  # joined again when next read, not at every recording added
 
     def _append(self, record):
         with open(self.path / "recordings.jsonl", "rb+") as fid:

@@ -84,6 +84,19 @@ def is_main_process():
     return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
 
 
+def _average(tensors, world_size):
+    """Replace each tensor by its mean over the processes, in one all-reduce."""
+    import torch.distributed as dist
+
+    if not tensors:
+        return
+    flat = torch.cat([tensor.reshape(-1) for tensor in tensors])
+    dist.all_reduce(flat)
+    flat /= world_size
+    for tensor, part in zip(tensors, flat.split([tensor.numel() for tensor in tensors])):
+        tensor.copy_(part.view_as(tensor))
+
+
 class DistributedSync(Callback):
     """Keep the weights of data-parallel processes identical.
 
@@ -110,36 +123,17 @@ class DistributedSync(Callback):
         world = self._world()
         if world == 1:
             return
-        import torch.distributed as dist
-
         params = [param for _, param in named_parameters if param.requires_grad]
         for param in params:
             if param.grad is None:  # unused in this step: the same zeros on every process
                 param.grad = torch.zeros_like(param)
-        flat = torch.cat([param.grad.reshape(-1) for param in params])
-        dist.all_reduce(flat)
-        flat /= world
-        offset = 0
-        for param in params:
-            count = param.grad.numel()
-            param.grad.copy_(flat[offset : offset + count].view_as(param.grad))
-            offset += count
+        _average([param.grad for param in params], world)
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         world = self._world()
         if world == 1 or not training:
             return
-        import torch.distributed as dist
-
-        buffers = [b for b in net.module_.buffers() if torch.is_floating_point(b)]
-        if buffers:
-            flat = torch.cat([b.reshape(-1) for b in buffers])
-            dist.all_reduce(flat)
-            flat /= world
-            offset = 0
-            for buffer in buffers:
-                buffer.copy_(flat[offset : offset + buffer.numel()].view_as(buffer))
-                offset += buffer.numel()
+        _average([b for b in net.module_.buffers() if torch.is_floating_point(b)], world)
 
     @staticmethod
     def _world():

@@ -209,11 +209,9 @@ class PairBatchSampler(torch.utils.data.Sampler):
         self.rank, self.world_size = int(rank), int(world_size)
         if not 0 <= self.rank < self.world_size:
             raise ValueError(f"rank must be in [0, world_size), got {rank} of {world_size}.")
+        per_pass = int(n_pairs) if n_pairs else -(-len(self.labels) // (2 * self.run_length))
         # Pairs per pass and process: the same on every process, so that they step together.
-        self.n_pairs = -(
-            -(int(n_pairs) if n_pairs else -(-len(self.labels) // (2 * self.run_length)))
-            // self.world_size
-        )
+        self.n_pairs = -(-per_pass // self.world_size)
         if self.world_size > 1:
             shard = _shard(len(self.labels), groups, self.rank, self.world_size)
             if not len(shard):
