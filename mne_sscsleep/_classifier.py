@@ -31,6 +31,7 @@ from ._stages import (
     check_stage_map,
     stage_indices,
 )
+from ._tags import NOT_APPLICABLE_CHECKS, SleepStagerTags
 from .io import read_model, write_model
 from .metrics import macro_f1_score, n1_f1_score, stage_accuracy_score
 from .nn import AdaptiveLoss, ContextNet, stage_softmax
@@ -40,6 +41,7 @@ from .training import (
     EarlyStopping,
     EpochLoader,
     PairLoader,
+    PassTimeEstimate,
     get_preset,
     is_main_process,
     process_group,
@@ -51,6 +53,11 @@ MIN_TRAINING_EPOCHS = 20
 #: Recordings from which the default validation split holds out whole recordings (10 % of
 #: fewer recordings would be less than one, or a large share of the data).
 MIN_RECORDINGS_FOR_RECORDING_SPLIT = 10
+#: Parameters (beside every ``module__*``) that the fitted network and its inputs follow: a
+#: fitted model whose parameters changed since cannot predict or be saved.
+_NETWORK_PARAMS = ("module", "preset", "sfreq", "context", "context_model", "night_time")
+#: Start of the warning for epochs whose network output is not a number.
+_NAN_OUTPUT = "The network's output is not a number"
 #: Epochs in 24 h: an array longer than this without recording ids is several nights.
 _ONE_DAY_OF_EPOCHS = 2880
 # Purposes of the seeds derived from random_state (independent streams).
@@ -67,8 +74,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
 
     ``fit(X, y)`` takes ``mne.Epochs`` (labels read from ``events`` when ``y`` is None) or
     arrays in volts, with labels as stage names (``'W', 'N1', 'N2', 'N3', 'R'`` or aliases such
-    as ``'Sleep stage 4'``) or integers 0..4. ``predict`` returns the user's own labels
-    (``classes_``, in stage order W, N1, N2, N3, R).
+    as ``'Sleep stage 4'``) or integer codes with a ``stage_map``. ``predict`` returns the
+    user's own labels (``classes_``, in stage order W, N1, N2, N3, R).
 
     Every input passes :func:`~mne_sscsleep.check_epochs` in skorch's ``get_dataset`` hook, so
     ``fit``, ``partial_fit``, ``predict_proba``, ``forward``, ``score`` and scoring callbacks
@@ -135,9 +142,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
         batches that miss a stage, and keeps ``predict_proba``'s columns fixed.
     stage_map : dict | None
         What your labels mean, ``{label: stage}`` (e.g. ``{1: 'W', 2: 'N1', 3: 'N2',
-        4: 'N3', 5: 'R'}``). Needed for integer labels other than exactly the five codes
-        0..4 (W, N1, N2, N3, R), which are never guessed; not needed for stage names, for
-        ``mne.Epochs`` with ``y=None`` (labels are the ``event_id`` names) or with
+        4: 'N3', 5: 'R'}``). Needed for integer labels, which are never guessed (0..4 is W..R
+        in one convention and N1..W in scikit-learn's ``LabelEncoder``); not needed for stage
+        names, for ``mne.Epochs`` with ``y=None`` (labels are the ``event_id`` names) or with
         ``y=epochs.events[:, 2]`` (codes read through ``epochs.event_id``).
     sfreq : float
         Sampling rate of the model in Hz; input epochs are 30 s long.
@@ -201,9 +208,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
     ----------
     classes_ : ndarray
         The user's labels of the stages the model predicts, in stage order: the labels given
-        in training, one per stage (the stage's canonical name where one stage had several
-        spellings, such as ``'Sleep stage 3'`` and ``'Sleep stage 4'``; the most frequent
-        code where several integer codes meant one stage).
+        in training, one per stage (training labels that name one stage in several ways, such
+        as ``'Sleep stage 3'`` and ``'Sleep stage 4'``, need ``classes`` to say which one to
+        predict).
     stage_map_ : dict
         Every training label (and every entry of ``stage_map`` or of the event codes read)
         to its canonical stage; scorers use it to read labels as the model does.
@@ -318,6 +325,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
             extra.append(("distributed_sync", DistributedSync()))
         if self.verbose and (self.verbose > 1 or _interactive(sys.stderr)) and is_main_process():
             extra.append(("progress_bar", ProgressBar(postfix_keys=["train_loss"])))
+        if self.verbose and self.preset == "paper" and _on_cpu(self.device) and is_main_process():
+            # The paper's network is ~100x the lite one's work: say early what a fit will cost.
+            extra.append(("pass_time", PassTimeEstimate(advice=_CPU_ADVICE, sink=self._log_line)))
         # The log prints each pass's row before early stopping may end training after it.
         extra.append(("print_log", PrintLog(sink=self._log_line)))
         patience = self._patience()
@@ -440,7 +450,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         return params
 
     def initialize_module(self):
-        self._validate_device()
+        self.check_device()
         if self.random_state is not None:
             torch.manual_seed(self._seed(_SEED_WEIGHTS))
         self.module_ = self._build_network()
@@ -478,6 +488,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         return self
 
     def infer(self, x, **fit_params):
+        fit_params.pop("groups", None)  # skorch hands fit's parameters on; groups are the split's
         augmentation = getattr(self, "augmentation_", None)
         if augmentation is not None and augmentation.training:
             x = to_tensor(x, device=self.device)
@@ -526,10 +537,27 @@ class SSCSleepClassifier(NeuralNetClassifier):
             raise NotInitializedError(
                 f"This {type(self).__name__} is not fitted yet; call fit(X, y) before predicting."
             )
+        fitted = getattr(self, "fitted_params_", None)
+        if attributes is None and fitted is not None:
+            current = self._network_params()
+            changed = sorted(
+                name
+                for name in set(fitted) | set(current)
+                if not _same_value(fitted.get(name), current.get(name))
+            )
+            if changed:
+                shown = ", ".join(
+                    f"{name} {fitted.get(name)!r} -> {current.get(name)!r}" for name in changed
+                )
+                raise NotInitializedError(
+                    f"The network's parameters changed since it was fitted ({shown}): the "
+                    "fitted weights belong to the old network, so this model cannot predict or "
+                    "be saved. Set them back with set_params, or fit again."
+                )
         return super().check_is_fitted(attributes, *args, **kwargs)
 
     # ---- scikit-learn API ---------------------------------------------------------------------
-    def fit(self, X, y=None, *, recording=None, **fit_params):
+    def fit(self, X, y=None, *, recording=None, groups=None, **fit_params):
         """Train on labelled 30-s epochs (from scratch, unless ``warm_start``).
 
         Parameters
@@ -545,19 +573,24 @@ class SSCSleepClassifier(NeuralNetClassifier):
             The recording (night) of each epoch, for ``context > 0``: neighbours are read within
             a recording only. None: from the Epochs' metadata, or one recording for arrays
             (rows in time order).
+        groups : array-like, shape (n_epochs,) | None
+            Groups of a grouped ``train_split`` (e.g. ``ValidSplit(GroupKFold(5))``).
         **fit_params
-            Passed to skorch's ``fit`` (e.g. ``groups`` for a grouped ``train_split``).
+            Refused: the network takes nothing but the epochs (``sample_weight`` has no meaning
+            here; class weights are the loss's ``criterion__class_weight``).
 
         Returns
         -------
         self : SSCSleepClassifier
             The fitted classifier.
         """
+        _refuse_fit_params(fit_params)
         dataset = self._training_dataset(X, y, recording)
         self._learn_labels(dataset, self.classes)
         if not self.warm_start:
             self.training_data_ = None  # recorded afresh by partial_fit
-        return super().fit(dataset, None, **fit_params)  # partial_fit reads y from the dataset
+        split_params = {} if groups is None else {"groups": groups}
+        return super().fit(dataset, None, **split_params)  # partial_fit reads y from the dataset
 
     def partial_fit(self, X, y=None, classes=None, *, recording=None, **fit_params):
         """Train further on labelled epochs, keeping the current weights.
@@ -574,13 +607,17 @@ class SSCSleepClassifier(NeuralNetClassifier):
         recording : array-like, shape (n_epochs,) | None
             The recording of each epoch, as for :meth:`fit`.
         **fit_params
-            Passed to skorch's ``partial_fit``.
+            ``groups`` of a grouped ``train_split``, as for :meth:`fit`; nothing else.
 
         Returns
         -------
         self : SSCSleepClassifier
             The classifier.
         """
+        # skorch's fit hands on its own _routing_method; groups are the split's.
+        _refuse_fit_params(
+            {k: v for k, v in fit_params.items() if k not in ("groups", "_routing_method")}
+        )
         dataset = self._training_dataset(
             X, y, recording, continuing=hasattr(self, "classes_user_")
         )
@@ -591,6 +628,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             self._warn_if_other_channel(dataset)
         # fit() comes through here too (skorch's fit calls partial_fit), after a fresh start.
         self.training_data_ = _training_record(dataset, getattr(self, "training_data_", None))
+        self.fitted_params_ = self._network_params()  # what the weights being trained fit
         return super().partial_fit(dataset, dataset.y, **fit_params)
 
     def predict_proba(self, X, *, recording=None):
@@ -607,13 +645,38 @@ class SSCSleepClassifier(NeuralNetClassifier):
         -------
         proba : ndarray of float32, shape (n_epochs, n_classes)
             Columns follow ``classes_``: skorch's softmax over the five stages, renormalised
-            over the stages the model knows.
+            over the stages the model knows. Rows of epochs for which the network's output is
+            not a number (a damaged model, or input far outside what it was trained on) are NaN,
+            with a warning.
         """
         self.check_is_fitted()
         if recording is not None:
             X = self.get_dataset(X, recording=recording)
-        proba = super().predict_proba(X)[:, self._present_stages()]
-        return proba / proba.sum(axis=1, keepdims=True)
+        outputs = super().predict_proba(X)
+        finite = np.isfinite(outputs).all(axis=1)
+        valid = outputs[finite]
+        if valid.size and (
+            valid.min() < -1e-4 or not np.allclose(valid.sum(axis=1), 1.0, atol=1e-3)
+        ):
+            raise ValueError(
+                "predict_nonlinearity does not turn the network's outputs into probabilities "
+                "(rows are negative or do not sum to 1); use the default, "
+                "mne_sscsleep.nn.stage_softmax."
+            )
+        proba = outputs[:, self._present_stages()]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            proba = proba / proba.sum(axis=1, keepdims=True)
+        if not finite.all():
+            proba[~finite] = np.nan
+            warnings.warn(
+                f"{_NAN_OUTPUT} for {np.count_nonzero(~finite)} of "
+                f"{len(finite)} epochs (epochs {_first_positions(~finite)}); their "
+                "probabilities are NaN. The model is probably damaged (retrain it, or copy its "
+                "file again).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return proba
 
     def predict(self, X, *, recording=None):
         """Stage of each epoch, as the user's labels.
@@ -630,19 +693,32 @@ class SSCSleepClassifier(NeuralNetClassifier):
         y_pred : ndarray, shape (n_epochs,)
             Values from ``classes_``.
         """
-        proba = self.predict_proba(X, recording=recording)  # checks that it is fitted
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", _NAN_OUTPUT, RuntimeWarning)  # an error here
+            proba = self.predict_proba(X, recording=recording)  # checks that it is fitted
+        unknown = np.isnan(proba).any(axis=1)
+        if unknown.any():
+            raise ValueError(
+                f"Cannot predict {np.count_nonzero(unknown)} of {len(proba)} epochs (epochs "
+                f"{_first_positions(unknown)}): the network's output is not a number, so the "
+                "model is probably damaged. Retrain it or copy its file again; "
+                "mne_sscsleep.stage() leaves such epochs unscored ('?')."
+            )
         return self.classes_[proba.argmax(axis=1)]
 
-    def save(self, fname):
+    def save(self, fname, *, overwrite=False):
         """Save the fitted model to one file (weights, labels, sampling rate, channel, history).
 
         Components are stored by their names in :data:`mne_sscsleep.io.REGISTRY`; runtime
-        settings (``device``, ``compile``) and user callbacks are not stored.
+        settings (``device``, ``compile``, DataLoader workers) and user callbacks are not
+        stored. The file is written to a temporary file and renamed into place.
 
         Parameters
         ----------
         fname : str | pathlib.Path
             Output file, conventionally ``*.sscsleep``.
+        overwrite : bool
+            Replace an existing model file (any other file is never replaced).
 
         Returns
         -------
@@ -670,6 +746,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             history=self.history.to_list(),
             stage_map=self.stage_map_,
             training_data=getattr(self, "training_data_", None),
+            overwrite=overwrite,
         )
 
     @classmethod
@@ -706,6 +783,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 clf.initialize()
             _uncompiled(clf.module_).load_state_dict(model.module_state)
             _uncompiled(clf.criterion_).load_state_dict(model.criterion_state)
+            clf.fitted_params_ = clf._network_params()
         except (TypeError, ValueError, RuntimeError) as error:
             if str(error).startswith("Refusing to load"):
                 raise
@@ -724,7 +802,14 @@ class SSCSleepClassifier(NeuralNetClassifier):
         tags.target_tags.required = False  # mne.Epochs carry their labels
         tags.classifier_tags.multi_class = True
         tags.non_deterministic = self.random_state is None
-        return tags
+        return SleepStagerTags.from_tags(tags, NOT_APPLICABLE_CHECKS)
+
+    def get_params(self, deep=True, **kwargs):
+        params = super().get_params(deep=deep, **kwargs)
+        # skorch lists its private record of the names to validate as a parameter; setting it
+        # (as scikit-learn's check_set_params does) would break set_params.
+        params.pop("_params_to_validate", None)
+        return params
 
     @property
     def classes_(self):
@@ -776,6 +861,15 @@ class SSCSleepClassifier(NeuralNetClassifier):
         return ContextNet(
             network, context, model=self.context_model, night_time=bool(self.night_time)
         )
+
+    def _network_params(self):
+        """The parameters the fitted network and its inputs follow (see check_is_fitted)."""
+        params = self.get_params(deep=False)
+        return {
+            name: value
+            for name, value in params.items()
+            if name in _NETWORK_PARAMS or name.startswith("module__")
+        }
 
     def _patience(self):
         return self._preset().patience if self.patience == "auto" else self.patience
@@ -850,7 +944,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             )
         if classes is None:
             present = seen
-            labels = [_stage_label(dataset.labels[stages == stage], stage) for stage in seen]
+            labels = [_one_label(dataset.labels[stages == stage], stage) for stage in seen]
         else:
             present, labels = self._declared_classes(classes)
             unknown = [STAGES[stage] for stage in seen if stage not in present]
@@ -913,7 +1007,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
                     f"lr must be a positive learning rate (e.g. 1e-3), or None for the "
                     f"preset's; got {self.lr!r}."
                 )
-        self._validate_device()
+        self.check_device()
         if self.distributed:
             if self.random_state is None:
                 raise ValueError(
@@ -938,7 +1032,15 @@ class SSCSleepClassifier(NeuralNetClassifier):
         if self.verbose and is_main_process():
             print(text if _interactive(sys.stdout) else _ANSI.sub("", text), flush=True)
 
-    def _validate_device(self):
+    def check_device(self):
+        """Check that ``device`` names a device this machine has, before any work.
+
+        Raises
+        ------
+        ValueError
+            Naming the device, what PyTorch sees and how to fix it (a CUDA build of PyTorch,
+            or ``device='cpu'``).
+        """
         try:
             device = torch.device(self.device)
         except (RuntimeError, TypeError):
@@ -1196,18 +1298,19 @@ def _source(provenance):
     return f"{provenance.get('input', 'mne.Epochs')}" + (f": {description}" if description else "")
 
 
-def _stage_label(labels, stage):
-    """The one label ``predict`` answers with for a stage, from its training labels."""
-    values = labels.tolist()
-    distinct = set(values)
-    if len(distinct) == 1:
+def _one_label(labels, stage):
+    """The user's one label of a stage: ``predict`` answers with it, so it must be unique."""
+    spellings = list(dict.fromkeys(labels.tolist()))
+    if len(spellings) == 1:
         return labels[0]
-    if all(isinstance(value, int) for value in distinct):
-        # Several integer codes for one stage (e.g. R&K 3 and 4 coded apart): the commonest.
-        return max(sorted(distinct), key=values.count)
-    # Several spellings of one stage (e.g. 'Sleep stage 3' and 'Sleep stage 4' for N3): answer
-    # with the stage's canonical name.
-    return STAGES[stage]
+    shown = " and ".join(map(repr, spellings[:4]))
+    raise ValueError(
+        f"The training labels name stage {STAGES[stage]} in {len(spellings)} ways ({shown}), "
+        "but the model predicts one label per stage, so every epoch labelled with the other "
+        "spellings would be scored wrong. Merge them first (e.g. y = np.where(y == "
+        f"{spellings[1]!r}, {spellings[0]!r}, y)), or name the label to predict for each stage "
+        f"with classes=[...] (e.g. classes=[..., {spellings[0]!r}, ...])."
+    )
 
 
 class _ValidScorer:
@@ -1224,6 +1327,47 @@ class _ValidScorer:
         stages = np.asarray(STAGES)
         y_pred = net.label_stages(net.predict(X))
         return self.metric(stages[np.asarray(y, dtype=np.int64)], stages[y_pred])
+
+
+_CPU_ADVICE = (
+    "The paper's network is slow on a CPU: preset='lite' trains about 90 times faster there "
+    "(--preset lite), and device='cuda' (--device cuda) runs the paper's on a GPU."
+)
+
+
+def _on_cpu(device):
+    try:
+        return torch.device(device).type == "cpu"
+    except (RuntimeError, TypeError):
+        return False
+
+
+def _first_positions(mask, limit=5):
+    positions = np.flatnonzero(mask)
+    shown = ", ".join(map(str, positions[:limit].tolist()))
+    return shown + (", ..." if len(positions) > limit else "")
+
+
+def _refuse_fit_params(fit_params):
+    """fit and partial_fit take no per-epoch arguments: say so in our words."""
+    if not fit_params:
+        return
+    names = ", ".join(sorted(fit_params))
+    hint = (
+        " SSCSleepClassifier does not weight epochs one by one: class weights come from the "
+        "loss (criterion__class_weight=...) and the N1 penalty from callbacks__n1_adaptation__*."
+        if "sample_weight" in fit_params
+        else ""
+    )
+    raise TypeError(
+        f"fit got {names}, which it does not take: it takes X, y, recording= (for context "
+        f"models) and groups= (for a grouped train_split).{hint}"
+    )
+
+
+def _same_value(first, second):
+    """Equal parameter values (tuples, lists, arrays and classes compared by their text)."""
+    return first is second or repr(first) == repr(second)
 
 
 def _is_subclass(component, parent):

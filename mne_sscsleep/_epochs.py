@@ -776,9 +776,6 @@ def check_epochs_labels(X, y, *, stage_map=None, **kwargs):
         )
     if stage_map is None and isinstance(X, mne.BaseEpochs):
         stage_map = _event_code_stage_map(X, labels)
-    elif stage_map is None and _is_store(X) and np.array_equal(labels, dataset.y):
-        # The store's own stage indices (store.y), whatever stages a subset holds.
-        stage_map = {code: STAGES[code] for code in range(len(STAGES))}
     if stage_map is not None:
         stage_map = {key: STAGES[index] for key, index in check_stage_map(stage_map).items()}
     indices = stage_indices(labels, name=name, stage_map=stage_map)

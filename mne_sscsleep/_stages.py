@@ -76,10 +76,10 @@ def stage_indices(y, *, name="y", stage_map=None) -> np.ndarray:
     y : array-like, shape (n_epochs,)
         Labels, all of one kind: strings (``'W', 'N1', 'N2', 'N3', 'R'`` or a common alias such
         as ``'Sleep stage 4'``, ``'REM'``, ``'Wake'``, ``'NREM 1'``; case and surrounding spaces
-        ignored; R&K stage 4 maps to N3) or integers meaning ``0=W, 1=N1, 2=N2, 3=N3, 4=R``
-        (the DeepSleepNet / braindecode convention). Integers are never guessed: without
-        ``stage_map`` they must be exactly the five codes 0..4 (all present), since codes such
-        as MNE's event codes 1..5, or a subset of 0..4, could mean another convention.
+        ignored; R&K stage 4 maps to N3) or integer codes with a ``stage_map`` saying what they
+        mean. Integers are never guessed (0..4 is W..R in DeepSleepNet's convention, N1..W in
+        scikit-learn's ``LabelEncoder``, and MNE's sleep tutorial uses 1..5): without
+        ``stage_map`` they are an error.
     name : str
         Name of the argument, used in error messages.
     stage_map : dict | None
@@ -98,6 +98,10 @@ def stage_indices(y, *, name="y", stage_map=None) -> np.ndarray:
     array([0, 4, 1, 3])
     >>> stage_indices([5, 2, 1], stage_map={1: "W", 2: "N1", 3: "N2", 4: "N3", 5: "R"})
     array([4, 1, 0])
+    >>> stage_indices([0, 1, 2, 3, 4])
+    Traceback (most recent call last):
+    ...
+    ValueError: y holds integer labels (0, 1, 2, 3, 4); mne-sscsleep never guesses ...
     """
     try:
         y = np.asarray(y)
@@ -153,7 +157,7 @@ def label_kind(y, *, name="y"):
     y : ndarray
         The labels (integers as an integer array).
     kind : ``'int'`` | ``'str'``
-        Integer codes or names.
+        Integer codes (which need a ``stage_map``) or names.
 
     Examples
     --------
@@ -169,20 +173,22 @@ def label_kind(y, *, name="y"):
     if y.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: {name} holds complex numbers.")
     if y.dtype.kind == "b":
-        raise TypeError(f"{name} holds booleans; sleep stages are strings or integers 0..4.")
+        raise TypeError(
+            f"{name} holds booleans; sleep stages are strings (or integer codes with a stage_map)."
+        )
     if y.dtype.kind in "iu":
         return y, "int"
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
             raise ValueError(
                 f"Unknown label type: {name} holds non-integer (continuous) numbers; sleep "
-                "stages are strings such as 'N1' or integers 0..4 (W, N1, N2, N3, R)."
+                "stages are strings such as 'N1' (or integer codes with a stage_map)."
             )
         return y.astype(np.int64), "int"
     if y.dtype.kind not in "OUST":  # T: NumPy 2 StringDType (pandas 3 strings)
         raise TypeError(
-            f"{name} has dtype {y.dtype}; sleep stages are strings such as 'N1' or integers "
-            "0..4 (W, N1, N2, N3, R)."
+            f"{name} has dtype {y.dtype}; sleep stages are strings such as 'N1' (or integer "
+            "codes with a stage_map)."
         )
     kinds = {type(label) for label in y.tolist()}
     if kinds <= {str, bytes}:
@@ -193,7 +199,7 @@ def label_kind(y, *, name="y"):
     problem = f"mixes label types ({shown})" if len(kinds) > 1 else f"holds {shown} labels"
     raise TypeError(
         f"{name} {problem}. Use one kind throughout: stage names such as 'W', 'N1', 'N2', "
-        "'N3', 'R', or integers 0..4."
+        "'N3', 'R', or integer codes with a stage_map."
     )
 
 
@@ -289,25 +295,12 @@ def _mapped_stage_indices(y, stage_map, name):
 
 def _integer_stage_indices(y, name):
     values = np.unique(np.asarray(y).astype(np.int64)).tolist()
-    if values == list(range(N_STAGES)):
-        return np.asarray(y).astype(np.int64)
-    shown = ", ".join(map(str, values[:10]))
-    if set(values) <= set(range(N_STAGES)):
-        missing = ", ".join(
-            f"{code} ({STAGES[code]})" for code in range(N_STAGES) if code not in values
-        )
-        problem = (
-            f"{name} holds the integer labels {shown}, without {missing}. Integers are read as "
-            "0=W, 1=N1, 2=N2, 3=N3, 4=R only when all five codes appear: with a code missing "
-            "they could as well follow another convention (MNE's sleep tutorial uses 1..5)"
-        )
-    else:
-        problem = (
-            f"{name} holds the integer labels {shown}, which are not the codes 0..4 "
-            "(0=W, 1=N1, 2=N2, 3=N3, 4=R); mne-sscsleep does not guess what other codes mean"
-        )
+    shown = ", ".join(map(str, values[:10])) + (", ..." if len(values) > 10 else "")
     raise ValueError(
-        f"{problem}. Say what they mean: pass stage names (e.g. 'W', 'N1'), an explicit "
-        "stage_map={code: stage} (e.g. {1: 'W', 2: 'N1', 3: 'N2', 4: 'N3', 5: 'R'}), or for "
-        "mne.Epochs y=epochs.events[:, 2], which is read through epochs.event_id."
+        f"{name} holds integer labels ({shown}); mne-sscsleep never guesses what integer codes "
+        "mean: 0..4 may be W, N1, N2, N3, R, or scikit-learn's LabelEncoder order (N1, N2, N3, "
+        "R, W), and MNE's sleep tutorial uses 1..5. Say what they mean: pass "
+        "stage_map={code: stage} (e.g. {0: 'W', 1: 'N1', 2: 'N2', 3: 'N3', 4: 'R'}), or for "
+        "mne.Epochs y=epochs.events[:, 2] (read through epochs.event_id), or stage names "
+        "('W', 'N1', ...)."
     )

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 from ._stages import DEFAULT_SFREQ, STAGES
 from ._version import __version__
-
-#: Hypnogram formats of ``stage -o`` and figure formats of ``--plot``.
-_HYPNOGRAM_SUFFIXES = (".tsv", ".txt", ".csv", ".edf")
-_PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".eps", ".tif", ".tiff", ".webp")
-
-# Files of a training's checkpoint folder (see _train).
-_SETTINGS = "settings.json"
-_LAST = dict(f_params="last_params.pt", f_optimizer="last_optimizer.pt")
-_LAST_CRITERION, _HISTORY, _BEST = "last_criterion.pt", "history.json", "best_params.pt"
 
 
 def _demo(args):
@@ -28,7 +18,7 @@ def _demo(args):
     from .datasets import simulate_sleep_epochs
     from .metrics import sleep_report
 
-    SSCSleepClassifier(device=args.device)._validate_device()
+    SSCSleepClassifier(device=args.device).check_device()
     n_nights = args.subjects
     print(
         f"Simulating {n_nights} nights of {args.hours:g} h of Fpz-Cz sleep EEG (simulated data, "
@@ -111,7 +101,11 @@ def _training_data(args):
         )
         return epochs, y
     epochs, y, _ = load_edf_folder(
-        args.data, args.channel, sfreq=args.sfreq, trim_wake=args.trim_wake
+        args.data,
+        args.channel,
+        sfreq=args.sfreq,
+        trim_wake=args.trim_wake,
+        stage_map=args.stage_map,
     )
     return epochs, y
 
@@ -123,117 +117,55 @@ def _settings(args):
         "channel": args.channel,
         "sfreq": args.sfreq,
         "trim_wake": args.trim_wake,
+        "stage_map": args.stage_map and {str(k): v for k, v in args.stage_map.items()},
         "simulate": args.simulate if args.data is None else None,
         "hours": args.hours if args.data is None else None,
-        "max_epochs": args.max_epochs,
         "seed": args.seed,
         "preset": args.preset,
+        "context": args.context,
     }
 
 
-def _checkpointed_history(args, folder):
-    """The epochs a checkpoint folder holds, after checking it fits these arguments."""
-    from skorch.history import History
-
-    settings = _settings(args)
-    settings_file = folder / _SETTINGS
-    if not (folder / _HISTORY).is_file() or not settings_file.is_file():
-        raise FileNotFoundError(
-            f"Nothing to resume in {str(folder)!r} (no checkpoint); train without --resume."
-        )
-    saved = json.loads(settings_file.read_text())
-    changed = sorted(key for key in settings if saved.get(key) != settings[key])
-    if changed:
-        shown = ", ".join(f"{key} {saved.get(key)!r} -> {settings[key]!r}" for key in changed)
-        raise ValueError(
-            f"The checkpoint in {str(folder)!r} was written with other settings ({shown}); "
-            "resume with the same arguments, or train without --resume."
-        )
-    return History.from_file(str(folder / _HISTORY))
-
-
-def _start_checkpoints(args, folder):
-    """An empty checkpoint folder that records the arguments (a new training)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in (*_LAST.values(), _LAST_CRITERION, _HISTORY, _BEST):
-        (folder / name).unlink(missing_ok=True)
-    (folder / _SETTINGS).write_text(json.dumps(_settings(args), indent=2))
-
-
 def _train(args):
-    from skorch.callbacks import Checkpoint, LoadInitState
-
     from . import SSCSleepClassifier
-    from .io import check_output_file
+    from ._check import check_output_file
+    from .io import is_model_file
     from .metrics import sleep_report
-    from .training import EarlyStopping
+    from .training import fit_resumable
 
     # Everything that can be checked is checked before hours of training.
-    output = check_output_file(args.output, "model file")
+    output = check_output_file(
+        args.output, "model file", overwrite=args.overwrite, is_ours=is_model_file
+    )
     if args.data is not None and not Path(args.data).expanduser().is_dir():
         raise FileNotFoundError(
             f"--data {args.data!r} is not a folder; give the folder of EDF recordings."
         )
     folder = Path(args.checkpoint_dir or output.with_suffix(".checkpoints"))
-    check_output_file(folder / _SETTINGS if folder.is_dir() else folder, "checkpoint folder")
-    SSCSleepClassifier(device=args.device)._validate_device()
-    done = _checkpointed_history(args, folder) if args.resume else []
-    epochs, y = _training_data(args)
-    if not args.resume:
-        _start_checkpoints(args, folder)
-    counts = ", ".join(f"{stage} {(y == stage).sum()}" for stage in STAGES)
-    print(f"{len(y)} labelled epochs ({counts}); training up to {args.max_epochs} passes ...")
-    last = Checkpoint(
-        monitor=None,
-        dirname=str(folder),
-        f_criterion=_LAST_CRITERION,
-        f_history=_HISTORY,
-        event_name=None,
-        **_LAST,
-    )
-    best = Checkpoint(
-        monitor="valid_macro_f1_best",
-        dirname=str(folder),
-        f_params=_BEST,
-        f_optimizer=None,
-        f_criterion=None,
-        f_history=None,
-        event_name="event_best",
-    )
-    # The best epoch's weights are checkpointed before the last epoch's state, whose history
-    # then records it; resuming loads the last state first (SSCSleepClassifier.on_train_begin).
-    callbacks = [("best_checkpoint", best), ("checkpoint", last)]
-    if args.resume:
-        callbacks.append(("resume", LoadInitState(last)))
     clf = SSCSleepClassifier(
         preset=args.preset,
         context=args.context,
-        max_epochs=args.max_epochs - len(done),
+        max_epochs=args.max_epochs,
         sfreq=args.sfreq,
         random_state=args.seed,
-        callbacks=callbacks,
         device=args.device,
         verbose=1,
     )
+    clf.check_device()
+    epochs, y = _training_data(args)
+    counts = ", ".join(f"{stage} {(y == stage).sum()}" for stage in STAGES)
+    print(f"{len(y)} labelled epochs ({counts}); training up to {args.max_epochs} passes ...")
     if args.resume:
-        stopper = EarlyStopping(
-            monitor="valid_macro_f1", lower_is_better=False, patience=clf._patience()
-        )
-        if stopper.replay(done).stopped:  # it had stopped early: nothing left to train
-            clf.set_params(max_epochs=0)
-        print(f"Resuming after epoch {len(done)} of {args.max_epochs} from {folder}.")
+        print(f"Resuming from the checkpoints in {folder}.")
     start = time.perf_counter()
-    clf.fit(epochs, y)
+    fit_resumable(clf, epochs, y, folder=folder, resume=args.resume, settings=_settings(args))
     print(f"Trained in {time.perf_counter() - start:.1f} s.")
-    if (folder / _BEST).is_file():
-        clf.load_params(f_params=str(folder / _BEST))  # the best validation macro-F1
-    clf.set_params(max_epochs=args.max_epochs)  # what the model file records
     report = sleep_report(y, clf.predict(epochs))
     print(
         f"On its own training data (optimistic; judge on held-out nights): macro-F1 "
         f"{report.macro_f1:.3f}, N1-F1 {report.n1_f1:.3f}, kappa {report.kappa:.3f}."
     )
-    path = clf.save(output)
+    path = clf.save(output, overwrite=args.overwrite)
     print(f"Model written to {path} (checkpoints in {folder}).")
     return 0
 
@@ -242,19 +174,35 @@ def _stage(args):
     import glob
 
     from . import SSCSleepClassifier, stage
-    from .io import check_output_file
+    from ._check import check_output_file
+    from .hypnogram import HYPNOGRAM_SUFFIXES, is_hypnogram_file
     from .staging import read_recording_file
+    from .viz import FIGURE_SUFFIXES, is_figure_file
 
     first = args.recording[0]
     if args.out_dir or len(args.recording) > 1 or Path(first).is_dir() or glob.has_magic(first):
         return _stage_batch(args)
-    args.recording = args.recording[0]
-    args.output = args.output or "hypnogram.tsv"
+    recording = first
+    output = args.output or "hypnogram.tsv"
     # Cheap checks first: a bad output name should not cost a model load and a night's staging.
-    check_output_file(args.output, "hypnogram", suffixes=_HYPNOGRAM_SUFFIXES)
+    check_output_file(
+        output,
+        "hypnogram",
+        suffixes=HYPNOGRAM_SUFFIXES,
+        overwrite=args.overwrite,
+        is_ours=is_hypnogram_file,
+        inputs=[recording],
+    )
     if args.plot:
-        check_output_file(args.plot, "plot", suffixes=_PLOT_SUFFIXES)
-    raw = read_recording_file(args.recording)
+        check_output_file(
+            args.plot,
+            "plot",
+            suffixes=FIGURE_SUFFIXES,
+            overwrite=args.overwrite,
+            is_ours=is_figure_file,
+            inputs=[recording, output],
+        )
+    raw = read_recording_file(recording)
     model = SSCSleepClassifier.load(args.model, device=args.device)
     start = time.perf_counter()
     # stage() takes the model's channel when the recording has it, and lists the channels
@@ -266,24 +214,24 @@ def _stage(args):
         min_confidence=args.min_confidence,
         verbose="error",
     )
-    hypnogram.save(args.output, raw, overwrite=True)
-    print(f"{hypnogram!r}\nHypnogram written to {args.output}")
+    hypnogram.save(output, raw, overwrite=args.overwrite)
+    print(f"{hypnogram!r}\nHypnogram written to {output}")
     if hypnogram.bad.any():
         print(f"{hypnogram.bad.sum()} epochs could not be scored: staged '?' (see 'reason').")
     if args.plot:
         import matplotlib
 
         matplotlib.use("Agg")
-        from .viz import plot_hypnogram
+        from .viz import plot_hypnogram, save_figure
 
-        plot_hypnogram(hypnogram).savefig(args.plot, dpi=120)
+        save_figure(plot_hypnogram(hypnogram), args.plot, overwrite=args.overwrite)
         print(f"Plot written to {args.plot}")
     print(f"Staged in {time.perf_counter() - start:.1f} s.")
     return 0
 
 
 def _stage_batch(args):
-    from .staging import stage_many
+    from .batch import stage_many
 
     if args.output is not None or args.plot:
         raise ValueError(
@@ -329,6 +277,7 @@ def _store_build(args):
         sfreq=args.sfreq,
         trim_wake=args.trim_wake,
         dtype=args.dtype,
+        stage_map=args.stage_map,
         on_error="warn",
         progress=sys.stderr.isatty(),
     )
@@ -457,6 +406,12 @@ def build_parser():
         action="store_true",
         help="continue an interrupted training from its last checkpoint",
     )
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the model file if it exists (only a model file is ever replaced)",
+    )
+    _add_stage_map_argument(train)
     train.set_defaults(handler=_train)
 
     stage = commands.add_parser(
@@ -500,7 +455,9 @@ def build_parser():
     stage.add_argument(
         "--overwrite",
         action="store_true",
-        help="stage again recordings whose hypnogram exists (default: skip them)",
+        help="replace hypnograms (and the plot) that mne-sscsleep wrote before; with several "
+        "recordings, stage again those whose hypnogram is complete (default: skip them). Other "
+        "files are never replaced.",
     )
     stage.add_argument("--plot", help="also save a hypnogram figure (e.g. hypnogram.png)")
     stage.add_argument(
@@ -537,6 +494,7 @@ def build_parser():
         default="float32",
         help="float16 halves the disk space (microvolts, 3 significant digits)",
     )
+    _add_stage_map_argument(build)
     build.set_defaults(handler=_store_build)
     store_info = store_commands.add_parser("info", help="describe a store")
     store_info.add_argument("store", help="the store's folder")
@@ -575,7 +533,14 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("mne-sscsleep: interrupted.", file=sys.stderr)
         return 130
-    except (OSError, ValueError, TypeError, ImportError) as error:
+    except MemoryError:
+        print(
+            "mne-sscsleep: error: out of memory. Stage or train on fewer or shorter recordings "
+            "at a time, or on a machine with more memory.",
+            file=sys.stderr,
+        )
+        return 1
+    except (OSError, ValueError, TypeError, ImportError, RuntimeError) as error:
         # The library speaks of `picks`; on the command line it is --channel.
         message = str(error).replace("with picks, e.g. picks=", "with --channel, e.g. --channel ")
         for library, command_line in (
@@ -616,6 +581,37 @@ def _probability(value):
     if number >= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value!r}")
     return number
+
+
+def _stage_map(value):
+    """``0=W,1=N1,...`` -> ``{0: 'W', 1: 'N1', ...}`` (integer codes of stage files)."""
+    from ._stages import stage_index
+
+    mapping = {}
+    for item in value.split(","):
+        code, sep, stage = item.partition("=")
+        try:
+            code = int(code)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected CODE=STAGE pairs such as 0=W,1=N1,2=N2,3=N3,4=R; {item!r} has no "
+                "integer code"
+            ) from None
+        if not sep or stage_index(stage) is None:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} does not map a code to a sleep stage (W, N1, N2, N3, R)"
+            )
+        mapping[code] = stage.strip()
+    return mapping
+
+
+def _add_stage_map_argument(parser):
+    parser.add_argument(
+        "--stage-map",
+        type=_stage_map,
+        help="what integer codes in per-epoch stage files mean, e.g. 0=W,1=N1,2=N2,3=N3,4=R "
+        "(codes are never guessed)",
+    )
 
 
 def _add_device_argument(parser):

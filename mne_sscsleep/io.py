@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,17 +29,28 @@ import torch
 from skorch.dataset import Dataset, ValidSplit
 from torch.utils.data import DataLoader
 
-from ._stages import EPOCH_DURATION, N_STAGES, STAGES, stage_indices
+from ._check import atomic_write, check_output_file, first_line
+from ._stages import EPOCH_DURATION, N_STAGES, STAGES
 from ._version import __version__
 from .nn import AdaptiveLoss, Augmentation, SSCSleepNet, SSCSleepNetLite, stage_softmax
 from .training import EpochLoader, PairLoader, get_preset
 
+__all__ = [
+    "COMPONENT_FIELDS",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MAX_FILE_BYTES",
+    "REGISTRY",
+    "ModelFile",
+    "format_model_info",
+    "is_model_file",
+    "model_info",
+    "read_model",
+    "write_model",
+]
+
 FORMAT = "mne-sscsleep-model"
 FORMAT_VERSION = 4
-# Format 1 pooled the stems after batch norm; format 2 stored components as import paths, which
-# a crafted file could point at any function; format 3 predates the presets (its "SSCSleepNet"
-# is today's SSCSleepNetLite, and AdaptiveLoss's alpha meant something else). None is read.
-_OLDEST_FORMAT_VERSION = 4
 
 
 def _optimizers():
@@ -83,7 +94,37 @@ COMPONENT_FIELDS = {
 # Runtime settings: never written, and refused when a file holds them (torch.compile's options
 # name compilers and tools; torch_load_kwargs could switch off weights_only for later loads).
 _RUNTIME_PARAMS = ("device", "compile", "torch_load_kwargs", "callbacks", "distributed")
+# DataLoader settings of the machine that trained, not of the model: a file that sets them would
+# make every staging fork processes or pin memory.
+_LOADER_RUNTIME = (
+    "num_workers",
+    "pin_memory",
+    "pin_memory_device",
+    "timeout",
+    "worker_init_fn",
+    "multiprocessing_context",
+    "generator",
+    "prefetch_factor",
+    "persistent_workers",
+    "in_order",
+    "collate_fn",
+)
 _BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+# Bounds on what a file may hold, checked before anything it describes is built: no network of
+# this package comes near them (the paper's is ~18 MB, its history a few thousand values).
+MAX_FILE_BYTES = 1 << 30
+_MAX_DEPTH = 24
+_MAX_ITEMS = 2_000_000
+_TENSOR_DTYPES = (
+    torch.float16,
+    torch.bfloat16,
+    torch.float32,
+    torch.float64,
+    torch.int64,
+    torch.int32,
+    torch.uint8,
+    torch.bool,
+)
 
 
 @dataclass(frozen=True)
@@ -193,15 +234,11 @@ def _decode(value, field, fname):
         return {key: _decode(item, field, fname) for key, item in mapping.items()}
     if "__component__" in value:
         return _decode_component(value, field, fname)
-    if "__import__" in value:
-        raise _refuse(
-            fname,
-            f"parameter {field!r} names the import path {value['__import__']!r}. Model files "
-            "may only name mne-sscsleep's own components (mne_sscsleep.io.REGISTRY); importing "
-            "what a file names would let the file run code. Files of mne-sscsleep before model "
-            "format 3 stored import paths: retrain the model with this version.",
-        )
-    raise _refuse(fname, f"parameter {field!r} holds an unknown value {value!r}.")
+    raise _refuse(
+        fname,
+        f"parameter {field!r} holds an unknown value {str(value)[:100]!r}; model files hold "
+        "plain values and names from mne_sscsleep.io.REGISTRY only (nothing is imported).",
+    )
 
 
 def _decode_component(value, field, fname):
@@ -310,13 +347,17 @@ def write_model(
     history,
     stage_map=None,
     training_data=None,
+    overwrite=False,
 ):
     """Write a model file (what :meth:`mne_sscsleep.SSCSleepClassifier.save` calls).
+
+    The file is written to a temporary file and renamed into place. An existing file is
+    replaced only with ``overwrite=True`` and only when it is a model file of this package.
 
     Parameters
     ----------
     fname : str | pathlib.Path
-        Output file (conventionally ``*.sscsleep``); overwritten if it exists.
+        Output file (conventionally ``*.sscsleep``).
     params : dict
         The classifier's ``get_params(deep=False)``. Components must be in :data:`REGISTRY`;
         other values that are not plain data are left out with a warning, runtime settings
@@ -340,6 +381,8 @@ def write_model(
     training_data : dict | None
         Provenance: what the model was trained on (plain data: strings, numbers, booleans,
         lists of strings).
+    overwrite : bool
+        Replace an existing model file.
 
     Returns
     -------
@@ -352,7 +395,7 @@ def write_model(
     """
     stored, skipped = {}, []
     for name, value in params.items():
-        if name.startswith("_") or name.split("__")[0] in _RUNTIME_PARAMS:
+        if _is_runtime(name):
             continue
         try:
             stored[name] = _encode(value, name)
@@ -387,9 +430,10 @@ def write_model(
         "training_data": _plain_history([training_data or {}])[0],
     }
     payload["checksum"] = _checksum(payload)
-    fname = check_output_file(fname, "model file")
+    fname = check_output_file(fname, "model file", overwrite=overwrite, is_ours=is_model_file)
     try:
-        torch.save(payload, fname)
+        with atomic_write(fname) as tmp:
+            torch.save(payload, tmp)
     except (OSError, RuntimeError) as error:
         raise OSError(
             f"Could not write the model file {str(fname)!r} ({first_line(error)}); choose a place "
@@ -398,97 +442,58 @@ def write_model(
     return fname
 
 
-def first_line(error):
-    """The first line of an error's message (or its type's name), at most 200 characters.
-
-    What one-line messages about a user's file quote of the reader's own error.
-
-    Parameters
-    ----------
-    error : BaseException
-        The error.
-
-    Returns
-    -------
-    text : str
-        One line.
-
-    Examples
-    --------
-    >>> first_line(ValueError("bad header\\nat byte 3"))
-    'bad header'
-    """
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+def _is_runtime(name):
+    """Whether a parameter is a setting of the machine, never stored in model files."""
+    prefix, _, rest = name.partition("__")
+    if name.startswith("_") or prefix in _RUNTIME_PARAMS:
+        return True
+    return prefix in ("iterator_train", "iterator_valid") and rest in _LOADER_RUNTIME
 
 
-def check_output_file(fname, what="output file", *, suffixes=None, overwrite=True):
-    """Check, before any work, that ``fname`` can be written; return it as a Path.
+def is_model_file(fname):
+    """Whether a file is a model file of this package (its format's mark, not its validity).
 
     Parameters
     ----------
     fname : str | pathlib.Path
-        The file to write.
-    what : str
-        What it is, for messages (``'model file'``, ``'hypnogram'``).
-    suffixes : sequence of str | None
-        Allowed extensions (lower case, with the dot); None allows any.
-    overwrite : bool
-        Whether an existing file may be replaced.
+        An existing file.
 
     Returns
     -------
-    fname : pathlib.Path
-        The checked path.
-
-    Raises
-    ------
-    ValueError
-        For a folder, an unsupported extension or an existing file without ``overwrite``.
-    FileNotFoundError
-        If the folder it goes in does not exist.
-    PermissionError
-        If that folder cannot be written to.
+    ours : bool
+        True when the file is a ``torch.save`` archive whose record names this package's model
+        format; it may still be damaged (see :func:`read_model`).
 
     Examples
     --------
-    >>> check_output_file("model.sscsleep").name
-    'model.sscsleep'
+    >>> is_model_file(__file__)
+    False
     """
-    fname = Path(fname).expanduser()
-    if fname.is_dir() or str(fname).endswith(("/", "\\")):
-        raise ValueError(
-            f"The {what} {str(fname)!r} is a folder; give a file name, e.g. "
-            f"{str(fname / ('model.sscsleep' if what == 'model file' else 'hypnogram.tsv'))!r}."
-        )
-    if suffixes is not None and fname.suffix.lower() not in suffixes:
-        raise ValueError(
-            f"Unknown {what} format {fname.suffix or '(no extension)'!r} in {str(fname)!r}; "
-            f"use {', '.join(suffixes)}."
-        )
-    if fname.exists() and not overwrite:
-        raise FileExistsError(f"{str(fname)!r} exists; pass overwrite=True to replace it.")
-    folder = fname.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"Cannot write the {what} {str(fname)!r}: the folder {str(folder)!r} does not "
-            "exist. Create it first (mkdir -p) or choose another place."
-        )
-    if not os.access(folder, os.W_OK) or (fname.exists() and not os.access(fname, os.W_OK)):
-        raise PermissionError(
-            f"Cannot write the {what} {str(fname)!r}: no permission to write in "
-            f"{str(folder)!r}. Choose a folder you can write to."
-        )
-    return fname
+    try:
+        with zipfile.ZipFile(fname) as archive:
+            records = [info for info in archive.infolist() if info.filename.endswith("data.pkl")]
+            if len(records) != 1 or records[0].file_size > 64 << 20:
+                return False
+            return FORMAT.encode() in archive.read(records[0])
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
 
 
 def _load_payload(fname):
     fname = Path(fname)
     if not fname.is_file():
         raise FileNotFoundError(f"No model file at {str(fname)!r}.")
-    if fname.stat().st_size == 0:
+    size = fname.stat().st_size
+    if size == 0:
         raise ValueError(
             f"{str(fname)!r} is empty (0 bytes), not an mne-sscsleep model file; save models "
             "with SSCSleepClassifier.save() or mne-sscsleep train."
+        )
+    if size > MAX_FILE_BYTES:
+        raise ValueError(
+            f"{str(fname)!r} is {size / 2**30:.1f} GiB, larger than any mne-sscsleep model "
+            f"({MAX_FILE_BYTES / 2**30:.0f} GiB at most; the paper's network is ~18 MB). It is "
+            "not a model file of this package."
         )
     try:
         payload = torch.load(fname, map_location="cpu", weights_only=True)
@@ -509,21 +514,18 @@ def _load_payload(fname):
     written_by = written_by if isinstance(written_by, str) else "an unknown version"
     if not isinstance(version, int) or isinstance(version, bool):
         raise _refuse(fname, "it has no valid format version.")
-    if version > FORMAT_VERSION:
-        raise ValueError(
-            f"{str(fname)!r} was written by mne-sscsleep {written_by} in model format {version}; "
-            f"this is mne-sscsleep {__version__}, which reads format {FORMAT_VERSION} and "
-            "older. Upgrade mne-sscsleep to load it."
-        )
-    if version < _OLDEST_FORMAT_VERSION:
-        raise ValueError(
-            f"{str(fname)!r} was written by mne-sscsleep {written_by} in model format {version}, "
-            f"which this version (format {FORMAT_VERSION}) no longer reads: format 1 had other "
-            "network layers, format 2 stored components as import paths, which a crafted "
-            "file could point at any function, and format 3 predates the paper and lite "
-            "presets. Retrain the model with this version (mne-sscsleep train, or "
+    if version != FORMAT_VERSION:
+        advice = (
+            "Upgrade mne-sscsleep to load it."
+            if version > FORMAT_VERSION
+            else "Retrain the model with this version (mne-sscsleep train, or "
             "SSCSleepClassifier.fit) and save it again."
         )
+        raise ValueError(
+            f"{str(fname)!r} was written by mne-sscsleep {written_by} in model format {version}; "
+            f"this is mne-sscsleep {__version__}, which reads format {FORMAT_VERSION}. {advice}"
+        )
+    _check_bounds(payload, fname)
     checksum = payload.get("checksum")
     try:
         actual = _checksum(payload)
@@ -536,6 +538,52 @@ def _load_payload(fname):
             "retrain the model."
         )
     return fname, payload
+
+
+def _check_bounds(payload, fname):
+    """Refuse, before anything is computed from them, shapes no model file of ours has.
+
+    Nesting and the number of values are bounded, and every tensor must be a plain dense
+    tensor of a real or integer type that owns exactly its elements: a tensor that claims more
+    elements than its storage holds (a zero stride, ``expand``) would make any copy of it
+    allocate what the file merely claims.
+    """
+    stack, n_items = [(payload, 0)], 0
+    while stack:
+        value, depth = stack.pop()
+        n_items += 1
+        if depth > _MAX_DEPTH or n_items > _MAX_ITEMS:
+            raise _refuse(
+                fname,
+                f"its content is nested deeper than {_MAX_DEPTH} levels or holds more than "
+                f"{_MAX_ITEMS:,} values; model files of this package never do.",
+            )
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+            stack.extend((key, depth + 1) for key in value)
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, torch.Tensor):
+            _check_tensor(value, fname)
+
+
+def _check_tensor(tensor, fname):
+    if tensor.layout != torch.strided or tensor.is_quantized:
+        raise _refuse(fname, f"it holds a {tensor.layout} tensor; model weights are dense.")
+    if tensor.dtype not in _TENSOR_DTYPES:
+        raise _refuse(fname, f"it holds a tensor of type {tensor.dtype}; weights are real.")
+    owned = tensor.numel() * tensor.element_size()
+    if (
+        not tensor.is_contiguous()
+        or tensor.storage_offset() != 0
+        or tensor.untyped_storage().nbytes() != owned
+    ):
+        raise _refuse(
+            fname,
+            f"it holds a tensor of shape {tuple(tensor.shape)} that does not own its "
+            f"{tensor.numel():,} elements (strides {tensor.stride()}); model files hold plain "
+            "weights.",
+        )
 
 
 def _check_state(state, fname, field):
@@ -562,8 +610,8 @@ def _check_metadata(payload, fname):
             f"version stages {EPOCH_DURATION:g}-s epochs only."
         )
     ch_name = payload.get("ch_name")
-    if ch_name is not None and not isinstance(ch_name, str):
-        raise _refuse(fname, "its channel name is not a string.")
+    if ch_name is not None and not _is_name(ch_name):
+        raise _refuse(fname, "its channel name is not a printable name.")
     stages, classes = payload.get("stages"), payload.get("classes")
     if (
         not isinstance(stages, list)
@@ -577,15 +625,12 @@ def _check_metadata(payload, fname):
     if (
         len(kinds) != 1
         or not kinds <= {str, int}
+        or not all(_is_name(label) for label in classes if isinstance(label, str))
         or len(classes) != len(stages)
         or len(set(classes)) != len(classes)
     ):
         raise _refuse(fname, f"its class labels {classes!r} do not match its stages.")
     stage_map = payload.get("stage_map")
-    if stage_map is None:  # written before labels were mapped explicitly: names or 0..4
-        stage_map = [[label, stage] for label, stage in zip(classes, stages)]
-        if [STAGES[index] for index in stage_indices(classes, name="classes")] != stages:
-            raise _refuse(fname, f"its class labels {classes!r} do not name its stages {stages}.")
     if not isinstance(stage_map, list) or not all(
         isinstance(pair, list)
         and len(pair) == 2
@@ -616,6 +661,11 @@ def _check_metadata(payload, fname):
     params = payload.get("params")
     if not isinstance(params, dict) or not all(isinstance(name, str) for name in params):
         raise _refuse(fname, "its parameters are not a dictionary.")
+
+
+def _is_name(text, limit=200):
+    """A label a person could have typed: printable, one line, not absurdly long."""
+    return isinstance(text, str) and len(text) <= limit and text.isprintable()
 
 
 def _is_plain(value):
@@ -659,11 +709,17 @@ def read_model(fname):
     _check_metadata(payload, fname)
     params = {}
     for name, value in payload["params"].items():
-        if name.startswith("_") or name.split("__")[0] in _RUNTIME_PARAMS:
+        if _is_runtime(name):
             raise _refuse(
                 fname, f"it sets {name!r}, a runtime setting that model files never hold."
             )
         params[name] = _decode(value, name, fname)
+    if params.get("predict_nonlinearity", stage_softmax) is not stage_softmax:
+        raise _refuse(
+            fname,
+            "its predict_nonlinearity is not the stage softmax, so its outputs would not be "
+            "probabilities.",
+        )
     return ModelFile(
         params=params,
         module_state=_check_state(payload.get("module_state"), fname, "the network weights"),
@@ -768,6 +824,7 @@ def format_model_info(info):
     --------
     >>> print(format_model_info(model_info("model.sscsleep")))  # doctest: +SKIP
     """
+    info = _printable(info)  # a file's strings may hold terminal escapes or line breaks
     counts = ", ".join(f"{stage} {count}" for stage, count in info["class_counts"].items())
     if info["best_epoch"] is None:
         training = f"{info['n_epochs_trained']} epochs (no validation split)"
@@ -796,6 +853,20 @@ def format_model_info(info):
         f"data:           {_describe_training_data(info.get('training_data') or {})}",
     ]
     return "\n".join(lines)
+
+
+def _printable(value):
+    """Strings with control characters escaped (``\\x1b``, ``\\n``), in nested containers."""
+    if isinstance(value, str):
+        return "".join(
+            char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+            for char in value
+        )
+    if isinstance(value, dict):
+        return {key: _printable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_printable(item) for item in value)
+    return value
 
 
 def _describe_training_data(record):

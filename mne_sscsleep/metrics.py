@@ -1,9 +1,8 @@
 """Sleep-staging metrics and scikit-learn scorers.
 
 Labels may be given in any form :func:`mne_sscsleep.stage_indices` accepts (``'N1'``,
-``'Sleep stage 1'``, ``'NREM 1'``, the codes 0..4 when all five appear over ``y_true`` and
-``y_pred``, or any codes with ``stage_map=``); they are mapped to the canonical stages before
-scoring, so ``y_true`` and ``y_pred`` may even use different spellings. The scorers
+``'Sleep stage 1'``, ``'NREM 1'``, or integer codes with ``stage_map=``); they are mapped to
+the canonical stages before scoring, so ``y_true`` and ``y_pred`` may even use different spellings. The scorers
 (:data:`SCORERS`) read labels through a fitted classifier's ``stage_map_``.
 """
 
@@ -29,16 +28,6 @@ _NAMES = np.asarray(STAGES)
 
 
 def _indices(y_true, y_pred, stage_map=None):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if (
-        stage_map is None
-        and y_true.ndim == y_pred.ndim == 1
-        and y_true.dtype.kind in "iu"
-        and y_pred.dtype.kind in "iu"
-    ):
-        # Integer codes are read as 0..4 only when the five appear, in either of the two.
-        stage_indices(np.concatenate([y_true, y_pred]), name="y_true and y_pred together")
-        stage_map = dict(zip(range(len(STAGES)), STAGES))
     y_true = stage_indices(y_true, name="y_true", stage_map=stage_map)
     y_pred = stage_indices(y_pred, name="y_pred", stage_map=stage_map)
     if len(y_true) != len(y_pred):
@@ -58,8 +47,7 @@ def macro_f1_score(y_true, y_pred, *, stage_map=None):
         True and predicted stages.
     stage_map : dict | None
         ``{label: stage}`` for labels that are not stage names (see
-        :func:`mne_sscsleep.stage_indices`); integers without it must be the codes 0..4, all
-        five present in ``y_true`` or ``y_pred``.
+        :func:`mne_sscsleep.stage_indices`); integer codes need it.
 
     Returns
     -------
@@ -84,8 +72,7 @@ def n1_f1_score(y_true, y_pred, *, stage_map=None):
         True and predicted stages.
     stage_map : dict | None
         ``{label: stage}`` for labels that are not stage names (see
-        :func:`mne_sscsleep.stage_indices`); integers without it must be the codes 0..4, all
-        five present in ``y_true`` or ``y_pred``.
+        :func:`mne_sscsleep.stage_indices`); integer codes need it.
 
     Returns
     -------
@@ -110,8 +97,7 @@ def stage_accuracy_score(y_true, y_pred, *, stage_map=None):
         True and predicted stages.
     stage_map : dict | None
         ``{label: stage}`` for labels that are not stage names (see
-        :func:`mne_sscsleep.stage_indices`); integers without it must be the codes 0..4, all
-        five present in ``y_true`` or ``y_pred``.
+        :func:`mne_sscsleep.stage_indices`); integer codes need it.
 
     Returns
     -------
@@ -153,8 +139,7 @@ def macro_gmean_score(y_true, y_pred, *, stage_map=None):
         True and predicted stages.
     stage_map : dict | None
         ``{label: stage}`` for labels that are not stage names (see
-        :func:`mne_sscsleep.stage_indices`); integers without it must be the codes 0..4, all
-        five present in ``y_true`` or ``y_pred``.
+        :func:`mne_sscsleep.stage_indices`); integer codes need it.
 
     Returns
     -------
@@ -179,7 +164,7 @@ class StageScorer:
     When the estimator (or a ``Pipeline``'s last step) is a fitted
     :class:`~mne_sscsleep.SSCSleepClassifier`, both ``y_true`` and the prediction are read
     through its ``stage_map_``, so the integer event codes it was trained on (e.g. MNE's 1..5)
-    score correctly; otherwise labels must be stage names or the codes 0..4.
+    score correctly; otherwise labels must be stage names.
 
     Parameters
     ----------

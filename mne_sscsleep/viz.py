@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from ._check import atomic_write, check_output_file
 from ._stages import EPOCH_DURATION, STAGES, UNSCORED, stage_indices
+
+__all__ = [
+    "FIGURE_SUFFIXES",
+    "is_figure_file",
+    "plot_bland_altman",
+    "plot_confusion_matrix",
+    "plot_hypnogram",
+    "plot_stage_probabilities",
+    "save_figure",
+]
+
+#: Figure formats :func:`save_figure` writes.
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".eps", ".tif", ".tiff", ".webp")
+# The mark of a figure this package wrote (PNG 'Software', PDF and SVG 'Creator' metadata);
+# other formats carry none, so an existing file of theirs is never replaced.
+_CREATOR = "mne-sscsleep"
+_METADATA_KEY = {".png": "Software", ".pdf": "Creator", ".svg": "Creator"}
 
 # Clinical display order, top to bottom: W, R, N1, N2, N3.
 _DISPLAY_ORDER = ("W", "R", "N1", "N2", "N3")
@@ -13,7 +33,7 @@ _COLORS = {"W": "#e6a700", "N1": "#2ca02c", "N2": "#1f77b4", "N3": "#17307a", "R
 
 def _as_stages(stages):
     """Canonical stage names of a Hypnogram or of labels in any accepted form ('?' kept)."""
-    from .staging import Hypnogram
+    from .hypnogram import Hypnogram
 
     if isinstance(stages, Hypnogram):
         return np.asarray(stages.stage)
@@ -67,7 +87,7 @@ def plot_hypnogram(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from .staging import Hypnogram
+    from .hypnogram import Hypnogram
 
     stages = _as_stages(hypnogram)
     if len(stages) == 0:
@@ -358,3 +378,72 @@ def plot_bland_altman(reference, predicted, *, name="", unit="min", ax=None):
     ax.set_title(f"Bland-Altman: {name}" if name else "Bland-Altman")
     ax.legend(fontsize="small", loc="best")
     return fig
+
+
+def save_figure(fig, fname, *, overwrite=False, dpi=120):
+    """Save a figure through a temporary file, marked as this package's.
+
+    An existing file is replaced only with ``overwrite=True`` and only when it is a figure this
+    package wrote (PNG, PDF and SVG carry the mark); anything else is never written over.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    fname : str | pathlib.Path
+        The file; the extension picks the format (:data:`FIGURE_SUFFIXES`).
+    overwrite : bool
+        Replace a figure this package wrote before.
+    dpi : int
+        Resolution of raster formats.
+
+    Returns
+    -------
+    fname : pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> save_figure(plot_hypnogram(hypnogram), "night.png")  # doctest: +SKIP
+    """
+    fname = check_output_file(
+        fname, "plot", suffixes=FIGURE_SUFFIXES, overwrite=overwrite, is_ours=is_figure_file
+    )
+    key = _METADATA_KEY.get(fname.suffix.lower())
+    metadata = {key: _CREATOR} if key else None
+    with atomic_write(fname) as tmp:
+        fig.savefig(tmp, dpi=dpi, metadata=metadata, format=fname.suffix.lower()[1:])
+    return fname
+
+
+def is_figure_file(fname):
+    """Whether a file is a figure this package wrote (PNG, PDF or SVG with its mark).
+
+    Parameters
+    ----------
+    fname : str | pathlib.Path
+        An existing file.
+
+    Returns
+    -------
+    ours : bool
+        True when the file's metadata name mne-sscsleep as its creator.
+
+    Examples
+    --------
+    >>> is_figure_file(save_figure(plot_hypnogram(hypnogram), "night.png"))  # doctest: +SKIP
+    True
+    """
+    fname = Path(fname)
+    if fname.suffix.lower() not in _METADATA_KEY:
+        return False
+    mark = _CREATOR.encode()
+    try:
+        size = fname.stat().st_size
+        with open(fname, "rb") as fid:
+            head = fid.read(1 << 16)
+            fid.seek(max(size - (1 << 16), 0))
+            tail = fid.read()
+    except OSError:
+        return False
+    return mark in head or mark in tail

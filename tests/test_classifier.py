@@ -164,10 +164,15 @@ def test_users_get_their_own_labels_back(tiny, kind):
         )
         labels, expected = names[stage_index], names
     elif kind == "ints":
-        labels, expected = stage_index, np.arange(5)
+        # scikit-learn's LabelEncoder codes (alphabetical: N1, N2, N3, R, W), said explicitly.
+        encoder = {"N1": 0, "N2": 1, "N3": 2, "R": 3, "W": 4}
+        labels = np.array([encoder[s] for s in y])
+        expected = np.array([4, 0, 1, 2, 3])  # the codes of W, N1, N2, N3, R
+        stage_map = {code: stage for stage, code in encoder.items()}
     else:
         labels, expected = None, np.array(list(epochs.event_id))
-    clf = _tiny_clf(max_epochs=1).fit(epochs, labels)
+    params = {"stage_map": stage_map} if kind == "ints" else {}
+    clf = _tiny_clf(max_epochs=1, **params).fit(epochs, labels)
     np.testing.assert_array_equal(clf.classes_, expected)
     assert set(clf.predict(epochs[:20])) <= set(expected)
     given = labels if labels is not None else labels_from_epochs(epochs)

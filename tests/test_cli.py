@@ -216,11 +216,14 @@ def test_resume_refuses_other_settings_or_no_checkpoint(edf_folder, tmp_path, ca
     base = ["train", "--simulate", "2", "--hours", "1", "--preset", "lite", "--max-epochs", "1"]
     base += ["-o", output]
     assert main(base) == 0
-    assert main([*base, "--seed", "5", "--resume"]) == 1
+    # The model file is ours: a rerun replaces it only when asked to.
+    assert main(base) == 1
+    assert "exists; pass overwrite=True (--overwrite" in capsys.readouterr().err
+    assert main([*base, "--seed", "5", "--resume", "--overwrite"]) == 1
     assert "other settings (seed 0 -> 5)" in capsys.readouterr().err
     # Resuming a finished training trains nothing more and writes the same model.
     before = SSCSleepClassifier.load(output)
-    assert main([*base, "--resume"]) == 0
+    assert main([*base, "--resume", "--overwrite"]) == 0
     after = SSCSleepClassifier.load(output)
     assert before.history.to_list() == after.history.to_list()
     for key, value in before.module_.state_dict().items():

@@ -131,7 +131,7 @@ def test_the_old_exploit_is_dead(saved, tmp_path, attacker, format_version, caps
     payload["params"]["criterion"] = {"__import__": "subprocess:getoutput"}
     payload["params"]["criterion__cmd"] = f"touch {MARKER}"
     crafted = _write(payload, tmp_path / "exploit.sscsleep")
-    with pytest.raises(ValueError, match="Refusing to load|no longer reads"):
+    with pytest.raises(ValueError, match="Refusing to load|which reads format"):
         SSCSleepClassifier.load(crafted)
     raw = simulate_sleep_raw(hours=0.5, random_state=0, verbose="error")
     with pytest.raises(ValueError):
@@ -304,9 +304,8 @@ def test_unreadable_files_get_clear_messages(saved, tmp_path):
     "version, package, match",
     [
         (99, "9.0", "mne-sscsleep 9.0 in model format 99.*Upgrade"),
-        (3, "0.1.0.dev0", "model format 3, which this version .* no longer reads.*presets"),
-        (2, "0.1.0.dev0", "model format 2, which this version .* no longer reads.*Retrain"),
-        (1, "0.1.0.dev0", "model format 1, which this version .* no longer reads.*Retrain"),
+        (3, "0.1.0.dev0", "model format 3; .* reads format 4. Retrain"),
+        (1, "0.1.0.dev0", "model format 1; .* reads format 4. Retrain"),
     ],
 )
 def test_other_format_versions_say_what_to_do(saved, tmp_path, version, package, match):

@@ -17,11 +17,13 @@ from mne_sscsleep.metrics import (
     stage_accuracy_score,
 )
 
+_CODES = {0: "W", 1: "N1", 2: "N2", 3: "N3", 4: "R"}
+
 
 def test_report_matches_scikit_learn(rng):
     y_true = rng.integers(0, 5, 500)
     y_pred = np.where(rng.random(500) < 0.7, y_true, rng.integers(0, 5, 500))
-    report = sleep_report(y_true, y_pred)
+    report = sleep_report(y_true, y_pred, stage_map=_CODES)
     np.testing.assert_allclose(report.f1, f1_score(y_true, y_pred, average=None))
     assert report.macro_f1 == pytest.approx(f1_score(y_true, y_pred, average="macro"))
     assert report.kappa == pytest.approx(cohen_kappa_score(y_true, y_pred))
@@ -39,13 +41,15 @@ def test_mixed_spellings_are_the_same_stage():
 
 
 def test_integer_labels_are_never_guessed():
-    # 0..4 read together over truth and prediction: all five codes appear.
-    assert stage_accuracy_score([0, 1, 2, 3], [0, 1, 2, 4]) == 0.75
-    # MNE's codes 1..5 (or a subset of 0..4) would be silently shifted: refused.
-    with pytest.raises(ValueError, match="not the codes 0..4"):
+    # Not even all five of 0..4: LabelEncoder's N1..W would be read as W..R.
+    with pytest.raises(ValueError, match="never guesses.*stage_map"):
+        stage_accuracy_score([0, 1, 2, 3, 4], [0, 1, 2, 4, 4])
+    with pytest.raises(ValueError, match="never guesses"):
         macro_f1_score([1, 2, 3, 4, 5], [1, 2, 3, 4, 5])
-    with pytest.raises(ValueError, match="without 3 \\(N3\\)"):
-        sleep_report([0, 1, 2, 4], [0, 1, 2, 4])
+    # With the meaning said, they score.
+    assert stage_accuracy_score([0, 1, 2, 3], [0, 1, 2, 4], stage_map=_CODES) == 0.75
+    encoder = {0: "N1", 1: "N2", 2: "N3", 3: "R", 4: "W"}
+    assert n1_f1_score([0, 4, 4], [0, 4, 0], stage_map=encoder) == pytest.approx(2 / 3)
 
 
 def test_report_text_and_dict():
@@ -86,7 +90,7 @@ def test_scorers_in_cross_validation(rng):
 def test_gmean_is_the_root_of_specificity_times_recall(rng):
     y_true = rng.integers(0, 5, 400)
     y_pred = np.where(rng.random(400) < 0.6, y_true, rng.integers(0, 5, 400))
-    report = sleep_report(y_true, y_pred)
+    report = sleep_report(y_true, y_pred, stage_map=_CODES)
     for stage in range(5):
         positive, predicted = y_true == stage, y_pred == stage
         recall = np.mean(predicted[positive])
@@ -94,12 +98,13 @@ def test_gmean_is_the_root_of_specificity_times_recall(rng):
         assert report.gmean[stage] == pytest.approx(np.sqrt(recall * specificity))
         assert report.specificity[stage] == pytest.approx(specificity)
     assert report.macro_gmean == pytest.approx(report.gmean.mean())
-    assert macro_gmean_score(y_true, y_pred) == report.macro_gmean
+    assert macro_gmean_score(y_true, y_pred, stage_map=_CODES) == report.macro_gmean
     assert "G-mean" in str(report) and report.to_dict()["gmean_N1"] == report.gmean[1]
     # Only stages present in either scoring count (as for macro-F1).
     assert macro_gmean_score(["W", "N2"], ["W", "N2"]) == 1.0
+    names = np.array(["W", "N1", "N2", "N3", "R"])[y_true]
     results = cross_validate(
-        DummyClassifier(strategy="most_frequent"), y_true[:, None], y_true, cv=2, scoring=SCORERS
+        DummyClassifier(strategy="most_frequent"), y_true[:, None], names, cv=2, scoring=SCORERS
     )
     assert np.allclose(results["test_macro_gmean"], 0.0)  # one stage predicted: recall 0 else
 

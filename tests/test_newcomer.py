@@ -127,7 +127,7 @@ def test_cross_validate_scores_event_codes_correctly(psg_files):
     y = epochs.events[:, 2]
     groups = np.repeat([0, 1], [len(_tutorial_epochs(*files).drop_bad()) for files in psg_files])
     # Arrays carry no event_id: integer codes 1..5 need a stage_map.
-    with pytest.raises(ValueError, match="not the codes 0..4.*stage_map"):
+    with pytest.raises(ValueError, match="never guesses.*stage_map"):
         SSCSleepClassifier(**TINY).fit(epochs.get_data(), y)
     codes = {1: "W", 2: "N1", 3: "N2", 4: "N3", 5: "R"}
     # Epochs (scikit-learn slices them, and y alike: the codes stay event codes) and arrays
@@ -156,24 +156,32 @@ def test_labels_never_guessed_and_spellings(sim_nights):
     epochs, y, groups = sim_nights
     X, y = epochs.get_data()[groups == 0], y[groups == 0]
     index = np.array([["W", "N1", "N2", "N3", "R"].index(stage) for stage in y])
-    with pytest.raises(ValueError, match="without .*could as well follow another convention"):
+    with pytest.raises(ValueError, match="never guesses.*stage_map"):
         SSCSleepClassifier(**TINY).fit(X[index != 3], index[index != 3])
+    with pytest.raises(ValueError, match="LabelEncoder"):  # all five codes: still no guess
+        SSCSleepClassifier(**TINY).fit(X, index)
     # With the mapping said out loud, the same integers train, and come back as given.
     clf = SSCSleepClassifier(**TINY, stage_map={0: "W", 1: "N1", 2: "N2", 4: "R"})
     clf.fit(X[index != 3], index[index != 3])
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2, 4])
     # partial_fit reads later batches as the first; a fresh fit never reads through an old map.
     clf.partial_fit(X[index != 3], index[index != 3])
-    with pytest.raises(ValueError, match="without 3 \\(N3\\)"):
+    with pytest.raises(ValueError, match="never guesses"):
         clf.set_params(stage_map=None).fit(X[index != 3], index[index != 3])
     # Spellings: 'NREM 1' like 'nrem1', trailing spaces stripped; one spelling per stage back.
     spelled = np.array(
         [{"W": "Wake ", "N1": "NREM 1", "N2": "nrem2", "N3": "NREM 3", "R": "REM"}[s] for s in y]
     )
-    spelled[::7] = np.char.replace(spelled[::7].astype(str), "NREM 1", "N1")
     clf = SSCSleepClassifier(**TINY).fit(X, spelled)
-    assert len(clf.classes_) == len(set(clf.stages_))
-    assert clf.classes_[clf.stages_.index("N1")] == "N1"  # two spellings: the stage's name
+    assert list(clf.classes_) == ["Wake ", "NREM 1", "nrem2", "NREM 3", "REM"]
+    # Two spellings of one stage: predict could answer with one only, so scores would count
+    # the other wrong; refused unless classes says which one to predict.
+    spelled[::7] = np.char.replace(spelled[::7].astype(str), "NREM 1", "N1")
+    with pytest.raises(ValueError, match="stage N1 in 2 ways.*classes="):
+        SSCSleepClassifier(**TINY).fit(X, spelled)
+    declared = ["Wake ", "N1", "nrem2", "NREM 3", "REM"]
+    clf = SSCSleepClassifier(**TINY, classes=declared).fit(X, spelled)
+    assert list(clf.classes_) == declared
 
 
 def test_parameters_are_checked_early_in_our_words(small_epochs, sim_nights):
@@ -308,7 +316,7 @@ def test_per_epoch_stage_files(tmp_path, capsys):
         __import__("mne_sscsleep").io.format_model_info(model_info(output)).splitlines()
     )
     (folder / "night2-hypnogram.csv").write_text("onset,stage\n0,W\n30,banana\n")
-    assert main([*args, "-o", str(output)]) == 1
+    assert main([*args, "-o", str(tmp_path / "other.sscsleep")]) == 1
     assert "'banana' are not sleep stages" in capsys.readouterr().err
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from .._channels import pick_from_info
+from .._edf import EDF_SUFFIXES, check_recorded_rate, read_edf_header
 from .._epochs import labels_from_epochs
+from .._signal import resample, resampling_factors
 from .._stages import DEFAULT_SFREQ, EPOCH_DURATION, STAGE_DESCRIPTIONS, STAGES, stage_indices
 
 #: ``event_id`` of labelled epochs (the Sleep-EDF description names, codes 1..5).
@@ -117,7 +119,7 @@ def epochs_from_raw(raw, *, picks=None, sfreq=DEFAULT_SFREQ, trim_wake=None, ver
         )
     recording = raw.copy().pick([ch_name]).load_data(verbose=verbose)
     if sfreq is not None and not np.isclose(recording.info["sfreq"], sfreq):
-        recording.resample(sfreq, verbose=verbose)
+        recording = resample_raw(recording, sfreq)
     events, _ = mne.events_from_annotations(
         recording, event_id=event_id, chunk_duration=EPOCH_DURATION, verbose=verbose
     )
@@ -145,6 +147,46 @@ def epochs_from_raw(raw, *, picks=None, sfreq=DEFAULT_SFREQ, trim_wake=None, ver
             keep = np.arange(max(sleep[0] - margin, 0), min(sleep[-1] + margin + 1, len(y)))
             epochs, y = epochs[keep], y[keep]
     return epochs, y
+
+
+def resample_raw(raw, sfreq):
+    """A one-channel recording resampled with the polyphase filter that staging uses.
+
+    Training data and staged recordings go through the same filter
+    (:mod:`mne_sscsleep._signal`), so the model sees the same band at staging as in training.
+
+    Parameters
+    ----------
+    raw : mne.io.Raw
+        A loaded recording of one channel.
+    sfreq : float
+        The rate wanted in Hz.
+
+    Returns
+    -------
+    raw : mne.io.RawArray
+        The resampled recording, with the same annotations and measurement date.
+
+    Examples
+    --------
+    >>> from mne_sscsleep.datasets import simulate_sleep_raw
+    >>> raw = simulate_sleep_raw(hours=0.5, sfreq=200.0, random_state=0, verbose="error")
+    >>> resample_raw(raw, 100.0).info["sfreq"]
+    100.0
+    """
+    import mne
+
+    up, down = resampling_factors(raw.info["sfreq"], sfreq)
+    if up == down:
+        return raw
+    info = mne.create_info(raw.ch_names, float(sfreq), raw.get_channel_types())
+    info.set_meas_date(raw.info["meas_date"])
+    info["description"] = raw.info["description"]
+    data = resample(raw.get_data()[0], up, down)[np.newaxis]
+    first_samp = int(round(raw.first_samp * up / down))
+    out = mne.io.RawArray(data, info, first_samp=first_samp, verbose="error")
+    out.set_annotations(raw.annotations)
+    return out
 
 
 def combine_recordings(recordings, sfreq):
@@ -220,8 +262,11 @@ def read_recording(fname, annotations, channel, sfreq, trim_wake):
     """
     import mne
 
+    if Path(fname).suffix.lower() in EDF_SUFFIXES:
+        read_edf_header(fname)  # a truncated or broken file is an error, never a short night
     raw = mne.io.read_raw(fname, preload=False, verbose="error")
     channel = pick_from_info(raw.info, channel, source=Path(fname).name)
+    check_recorded_rate(raw, channel, DEFAULT_SFREQ if sfreq is None else sfreq)
     if annotations is not None:
         raw.set_annotations(annotations, emit_warning=False)
     return epochs_from_raw(raw, picks=channel, sfreq=sfreq, trim_wake=trim_wake, verbose="error")

@@ -18,6 +18,7 @@ from .._stages import (
 from ._recordings import combine_recordings, existing_folder, read_recording
 
 _SLEEP_EDF_NAME = re.compile(r"^S[CT]4(\d\d)\d", re.IGNORECASE)
+_SLEEP_EDF_RECORDING = re.compile(r"(S[CT]\d{4}[A-Z])[A-Z0-9]-PSG\.edf", re.IGNORECASE)
 #: Extensions of per-epoch stage files (one stage per 30-s epoch).
 STAGE_FILE_SUFFIXES = (".csv", ".tsv", ".txt")
 # Marks of epochs a scorer left unscored, in common hypnogram files: skipped, never staged.
@@ -41,14 +42,14 @@ _UNSCORED_MARKS = {
 _STAGE_COLUMNS = ("stage", "sleep stage", "sleep_stage", "label", "hypnogram", "score", "scoring")
 
 
-def read_stage_file(fname):
+def read_stage_file(fname, *, stage_map=None):
     """Read a per-epoch hypnogram text file as ``mne.Annotations`` (one per 30-s epoch).
 
     Accepted layouts, each with one row per consecutive 30-s epoch from the start of the
     recording:
 
-    - one stage per line (``W``, ``N1``, ``Sleep stage 2``, ``REM``, ... or the integer codes
-      0..4 of W, N1, N2, N3, R, all five present);
+    - one stage per line (``W``, ``N1``, ``Sleep stage 2``, ``REM``, ... or integer codes,
+      which need ``stage_map``: codes are never guessed);
     - a table (comma, tab or semicolon separated) with a header naming a ``stage`` (or
       ``label``, ``hypnogram``, ``score``) column, and optionally an ``onset`` column in
       seconds, such as the hypnograms ``mne-sscsleep stage`` writes;
@@ -61,6 +62,9 @@ def read_stage_file(fname):
     ----------
     fname : str | pathlib.Path
         A ``.csv``, ``.tsv`` or ``.txt`` file.
+    stage_map : dict | None
+        What integer codes mean, ``{code: stage}`` (e.g. ``{0: 'W', 1: 'N1', 2: 'N2',
+        3: 'N3', 4: 'R'}``); needed for files of codes.
 
     Returns
     -------
@@ -118,7 +122,7 @@ def read_stage_file(fname):
         if onsets is None
         else np.array([_number(value, fname) for value in onsets])
     )
-    stages, keep = _stages_of(labels, fname)
+    stages, keep = _stages_of(labels, fname, stage_map)
     if not keep.any():
         raise ValueError(f"{fname.name}: no epoch is scored with a sleep stage.")
     return mne.Annotations(
@@ -144,14 +148,15 @@ def _read_label(label):
     return stage_index(label)
 
 
-def _stages_of(labels, fname):
+def _stages_of(labels, fname, stage_map=None):
     read = [_read_label(label) for label in labels]
     unknown = [labels[i] for i, value in enumerate(read) if value is None]
     if unknown:
         raise ValueError(
             f"{fname.name}: {', '.join(map(repr, sorted(set(unknown))[:10]))} "
             "are not sleep stages; write W, N1, N2, N3, R (or aliases such as 'Sleep stage 4', "
-            "'REM'), '?' for unscored epochs, or the codes 0..4."
+            "'REM'), '?' for unscored epochs, or integer codes with a stage map "
+            "(stage_map=, --stage-map)."
         )
     keep = np.array([value != "unscored" for value in read], dtype=bool)
     scored = [value for value in read if value != "unscored"]
@@ -162,10 +167,17 @@ def _stages_of(labels, fname):
             f"{fname.name}: mixes stage names and numeric codes; use one kind throughout."
         )
     if codes:
-        try:
-            stages[keep] = stage_indices(np.array(codes), name=f"{fname.name}'s codes")
-        except ValueError as error:
-            raise ValueError(str(error)) from None
+        if stage_map is None:
+            shown = ", ".join(map(str, sorted(set(codes))[:10]))
+            raise ValueError(
+                f"{fname.name} holds integer codes ({shown}); mne-sscsleep never guesses what "
+                "codes mean (0..4 may be W..R, R&K files use 4 for stage 4 and 5 for REM). Say "
+                "what they mean with a stage map: stage_map={0: 'W', 1: 'N1', ...} in Python, "
+                "--stage-map 0=W,1=N1,2=N2,3=N3,4=R on the command line; or write stage names."
+            )
+        stages[keep] = stage_indices(
+            np.array(codes), name=f"{fname.name}'s codes", stage_map=stage_map
+        )
     elif scored:
         stages[keep] = scored
     return stages, keep
@@ -174,12 +186,19 @@ def _stages_of(labels, fname):
 def find_recordings(path):
     """Pair each EDF/BDF recording of a folder with its hypnogram file, if any.
 
-    Sleep-EDF keeps the hypnogram of ``SC4001E0-PSG.edf`` in ``SC4001EC-Hypnogram.edf``: files
-    whose names share the first six characters and contain ``'hypnogram'`` are paired. A text
-    file of per-epoch stages (``.csv``, ``.tsv``, ``.txt``; see :func:`read_stage_file`) whose
-    name starts with the recording's (``night1.edf`` + ``night1.csv`` or
-    ``night1-hypnogram.txt``) is paired too. Other recordings must carry their sleep stages
-    themselves (EDF+ annotations).
+    Pairs are made by exact name rules, case aside, never by a shared beginning. For a
+    recording ``<name>.edf`` (or ``.bdf``):
+
+    - a per-epoch stage file (see :func:`read_stage_file`) named ``<name>.csv``,
+      ``<name>.tsv`` or ``<name>.txt``, or ``<name>-hypnogram.<ext>`` (also with ``_``, ``.``
+      or a space before ``hypnogram``);
+    - else an EDF+ hypnogram ``<name>-hypnogram.edf`` (same separators); for a recording named
+      ``<base>-PSG.edf`` also ``<base>-Hypnogram.edf``;
+    - else, for Sleep-EDF's names, ``SC4ssNE0-PSG.edf`` with ``SC4ssNE?-Hypnogram.edf``
+      (the first seven characters equal, any eighth: Sleep-EDF's scorer letter).
+
+    Two candidates for one recording are an error, never a guess. Other recordings must carry
+    their sleep stages themselves (EDF+ annotations).
 
     Parameters
     ----------
@@ -208,10 +227,47 @@ def find_recordings(path):
     pairs = []
     for recording in recordings:
         stem = recording.stem.lower()
-        text = [p for p in stage_files if p.name.lower().startswith(stem)]
-        match = text or [h for h in hypnograms if h.name[:6].lower() == recording.name[:6].lower()]
+        text = [p for p in stage_files if p.stem.lower() in _hypnogram_stems(stem, text=True)]
+        edf = [p for p in hypnograms if p.stem.lower() in _hypnogram_stems(stem, text=False)]
+        if not edf:
+            edf = [p for p in hypnograms if _sleep_edf_pair(recording.name, p.name)]
+        for kind, found in (("stage files", text), ("hypnogram files", edf)):
+            if len(found) > 1:
+                raise ValueError(
+                    f"{recording.name} has several {kind} ({', '.join(p.name for p in found)}); "
+                    "keep one per recording (see find_recordings for the name rules)."
+                )
+        match = text or edf
         pairs.append((recording, match[0] if match else None))
     return pairs
+
+
+_SEPARATORS = ("-", "_", ".", " ")
+
+
+def _hypnogram_stems(stem, *, text):
+    """File stems (lower case) that name the hypnogram of the recording ``stem``."""
+    stems = {f"{stem}{sep}hypnogram" for sep in _SEPARATORS}
+    if text:
+        stems.add(stem)
+    for sep in ("-", "_"):
+        if stem.endswith(f"{sep}psg"):
+            base = stem[: -len("-psg")]
+            stems |= {f"{base}{other}hypnogram" for other in _SEPARATORS}
+    return stems
+
+
+def _sleep_edf_pair(recording, hypnogram):
+    """Sleep-EDF's naming: SC4001E0-PSG.edf with SC4001EC-Hypnogram.edf."""
+    match = _SLEEP_EDF_RECORDING.fullmatch(recording)
+    if not match:
+        return False
+    return (
+        re.fullmatch(
+            re.escape(match.group(1)) + r"[A-Z0-9]-Hypnogram\.edf", hypnogram, re.IGNORECASE
+        )
+        is not None
+    )
 
 
 def _subject(fname, index):
@@ -219,7 +275,7 @@ def _subject(fname, index):
     return int(match.group(1)) if match else index
 
 
-def read_paired_recording(recording, hypnogram, channel, sfreq, trim_wake):
+def read_paired_recording(recording, hypnogram, channel, sfreq, trim_wake, stage_map=None):
     """Labelled epochs of one recording of a folder, with its stages from ``hypnogram``.
 
     Parameters
@@ -236,6 +292,8 @@ def read_paired_recording(recording, hypnogram, channel, sfreq, trim_wake):
         Sampling rate of the epochs.
     trim_wake : float | None
         Minutes of wake kept around sleep.
+    stage_map : dict | None
+        What integer codes of a stage file mean (see :func:`read_stage_file`).
 
     Returns
     -------
@@ -247,13 +305,15 @@ def read_paired_recording(recording, hypnogram, channel, sfreq, trim_wake):
     if hypnogram is None:
         annotations = None
     elif hypnogram.suffix.lower() in STAGE_FILE_SUFFIXES:
-        annotations = read_stage_file(hypnogram)
+        annotations = read_stage_file(hypnogram, stage_map=stage_map)
     else:
         annotations = mne.read_annotations(hypnogram)
     return read_recording(recording, annotations, channel, sfreq, trim_wake)
 
 
-def load_edf_folder(path, channel=None, *, sfreq=DEFAULT_SFREQ, trim_wake=30.0, progress=True):
+def load_edf_folder(
+    path, channel=None, *, sfreq=DEFAULT_SFREQ, trim_wake=30.0, stage_map=None, progress=True
+):
     """Load every recording of a folder of EDF files as labelled 30-s epochs.
 
     Each recording's stages come from a Sleep-EDF style hypnogram file beside it
@@ -272,6 +332,8 @@ def load_edf_folder(path, channel=None, *, sfreq=DEFAULT_SFREQ, trim_wake=30.0, 
     trim_wake : float | None
         Minutes of wake kept before the first and after the last sleep epoch (30 in the usual
         Sleep-EDF protocol); None keeps all.
+    stage_map : dict | None
+        What integer codes in per-epoch stage files mean (see :func:`read_stage_file`).
     progress : bool
         Show a progress bar over the recordings (recordings are read quietly).
 
@@ -299,7 +361,9 @@ def load_edf_folder(path, channel=None, *, sfreq=DEFAULT_SFREQ, trim_wake=30.0, 
         tqdm(pairs, desc="Reading recordings", unit="file", disable=not progress)
     ):
         try:
-            epochs, y = read_paired_recording(recording, hypnogram, channel, sfreq, trim_wake)
+            epochs, y = read_paired_recording(
+                recording, hypnogram, channel, sfreq, trim_wake, stage_map
+            )
         except ValueError as error:
             raise ValueError(f"{recording.name}: {error}") from None
         recordings.append((epochs, y, _subject(recording, index), recording.name))

@@ -11,6 +11,12 @@ An :class:`EpochStore` is a folder:
   ``scale``) and ``data/r000000.labels.npy`` (stage index and position in the night of each
   epoch) per recording: plain ``.npy`` files that ``np.load(..., mmap_mode="r")`` maps.
 
+Several processes may build one store at once (shards of a folder, two terminals): a
+recording is identified by its content (a hash of its epochs and stages), its files are named
+after that hash and written through temporary files, and the manifest is appended under a lock
+after a last look at what the others added, so two different nights never share files and one
+night is never stored twice.
+
 Training reads batches by index through :class:`numpy.memmap` views opened per batch and
 released right after, so a process holds the batch it is working on, never the store: peak
 memory does not grow with the number of recordings. Only the labels, recording ids and time
@@ -20,15 +26,24 @@ settings are JSON and the arrays are loaded with ``allow_pickle=False``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 
+from .._check import atomic_write, remove_stale_temporaries
 from .._epochs import EpochsDataset, check_epochs_labels, labels_from_epochs, load_lazy_epochs
 from .._stages import DEFAULT_SFREQ, EPOCH_DURATION, STAGES
+
+try:  # one writer at a time appends to the manifest
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+    import msvcrt
 
 FORMAT = "mne-sscsleep epoch store"
 VERSION = 1
@@ -37,6 +52,8 @@ _DTYPES = ("float32", "float16")
 # with larger values gets a coarser scale so that nothing overflows.
 _FLOAT16_SCALE = 1e-6
 _FLOAT16_MAX = 60000.0
+# What a store's folder holds (anything else means the folder is not a store).
+_STORE_FILES = ("store.json", "recordings.jsonl", "store.lock", "data")
 
 
 class StoreArray:
@@ -103,21 +120,14 @@ class StoreArray:
         """A fresh read-only map of one recording (the header is parsed once per process)."""
         fname = self.files[recording]
         if recording not in self._headers:
-            with open(fname, "rb") as fid:
-                major, _ = np.lib.format.read_magic(fid)
-                read_header = (
-                    np.lib.format.read_array_header_1_0
-                    if major == 1
-                    else np.lib.format.read_array_header_2_0
+            offset, shape, dtype = _npy_header(fname, fname.parent.parent)
+            expected = (int(self.starts[recording + 1] - self.starts[recording]), 1)
+            if dtype not in (np.float32, np.float16) or shape != (*expected, self.n_times):
+                raise ValueError(
+                    f"The epoch store file {fname.name} is damaged: {dtype} of shape "
+                    f"{shape}, not float EEG of shape {(*expected, self.n_times)}."
                 )
-                shape, _, dtype = read_header(fid)
-                expected = (int(self.starts[recording + 1] - self.starts[recording]), 1)
-                if dtype not in (np.float32, np.float16) or shape != (*expected, self.n_times):
-                    raise ValueError(
-                        f"The epoch store file {fname.name} is damaged: {dtype} of shape "
-                        f"{shape}, not float EEG of shape {(*expected, self.n_times)}."
-                    )
-                self._headers[recording] = (fid.tell(), shape, dtype)
+            self._headers[recording] = (offset, shape, dtype)
         offset, shape, dtype = self._headers[recording]
         return np.memmap(fname, dtype=dtype, mode="r", offset=offset, shape=shape)
 
@@ -214,32 +224,40 @@ class EpochStore:
             raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}.")
         sfreq = float(sfreq)
         path = Path(path).expanduser()
-        if (path / "store.json").is_file():
-            store = cls(path)
-            if not np.isclose(store.sfreq, sfreq) or store.dtype != dtype:
-                raise ValueError(
-                    f"The store at {str(path)!r} holds {store.dtype} epochs at "
-                    f"{store.sfreq:g} Hz, not {dtype} at {sfreq:g} Hz; add to it with its own "
-                    "settings or build a new store elsewhere."
+        if not (path / "store.json").is_file():
+            # A folder of someone else's files is never written into; one holding only a
+            # store's own files is a store another process is creating right now.
+            foreign = [
+                item.name
+                for item in (path.iterdir() if path.is_dir() else ())
+                if item.name not in _STORE_FILES and ".tmp-" not in item.name
+            ]
+            if path.exists() and (not path.is_dir() or foreign):
+                raise FileExistsError(
+                    f"{str(path)!r} exists and is not an epoch store; choose a new folder."
                 )
-            return store
-        if path.exists() and any(path.iterdir()):
-            raise FileExistsError(
-                f"{str(path)!r} exists and is not an epoch store; choose a new folder."
+            (path / "data").mkdir(parents=True, exist_ok=True)
+            settings = {
+                "format": FORMAT,
+                "version": VERSION,
+                "sfreq": sfreq,
+                "n_times": int(round(sfreq * EPOCH_DURATION)),
+                "epoch_duration": EPOCH_DURATION,
+                "dtype": dtype,
+                "ch_name": None,
+            }
+            (path / "recordings.jsonl").touch()
+            if not (path / "store.json").is_file():
+                _write_json(path / "store.json", settings)
+        store = cls(path)
+        if not np.isclose(store.sfreq, sfreq) or store.dtype != dtype:
+            raise ValueError(
+                f"The store at {str(path)!r} holds {store.dtype} epochs at "
+                f"{store.sfreq:g} Hz, not {dtype} at {sfreq:g} Hz; add to it with its own "
+                "settings or build a new store elsewhere."
             )
-        (path / "data").mkdir(parents=True, exist_ok=True)
-        settings = {
-            "format": FORMAT,
-            "version": VERSION,
-            "sfreq": sfreq,
-            "n_times": int(round(sfreq * EPOCH_DURATION)),
-            "epoch_duration": EPOCH_DURATION,
-            "dtype": dtype,
-            "ch_name": None,
-        }
-        _write_json(path / "store.json", settings)
-        (path / "recordings.jsonl").touch()
-        return cls(path)
+        remove_stale_temporaries(path / "data")
+        return store
 
     def add(
         self,
@@ -252,8 +270,14 @@ class EpochStore:
         picks=None,
         resample=False,
         on_flat="raise",
+        stage_map=None,
+        source_id=None,
     ):
         """Add labelled epochs, one recording at a time; recordings already stored are skipped.
+
+        A recording is identified by its content (its epochs and stages), not its name: two
+        different nights under one name are both stored, and a night added twice (by a rerun,
+        or by two processes at once) is stored once.
 
         Parameters
         ----------
@@ -277,6 +301,11 @@ class EpochStore:
             Resample ``mne.Epochs`` at another rate to the store's.
         on_flat : ``'raise'`` | ``'warn'`` | ``'ignore'``
             What to do with flat epochs, as for :func:`~mne_sscsleep.check_epochs`.
+        stage_map : dict | None
+            What integer labels mean (see :func:`~mne_sscsleep.stage_indices`).
+        source_id : str | None
+            The identity of the source file (path, size and modification time), so that a
+            resumed build skips it without reading it again.
 
         Returns
         -------
@@ -310,11 +339,8 @@ class EpochStore:
         labels = np.asarray(labels)
         if len(labels) != n_epochs:
             raise ValueError(f"Got {n_epochs} epochs but {len(labels)} labels.")
-        known = {entry["name"] for entry in self._entries}
         added = 0
         for name in dict.fromkeys(names.tolist()):  # first-seen order
-            if str(name) in known:
-                continue
             mine = np.flatnonzero(names == name)
             part = epochs[mine] if len(mine) != n_epochs else epochs
             dataset = check_epochs_labels(
@@ -324,15 +350,16 @@ class EpochStore:
                 picks=picks,
                 resample=resample,
                 on_flat=on_flat,
+                stage_map=stage_map,
             )
-            self._write(
+            added += self._write(
                 dataset,
                 name=str(name),
                 subject=_json_value(subjects[mine[0]]),
                 source=source,
                 simulated=dataset.provenance.get("simulated"),
+                source_id=source_id,
             )
-            added += 1
         return added
 
     @classmethod
@@ -373,6 +400,7 @@ class EpochStore:
         sfreq=DEFAULT_SFREQ,
         trim_wake=30.0,
         dtype="float32",
+        stage_map=None,
         on_error="raise",
         progress=True,
     ):
@@ -380,7 +408,9 @@ class EpochStore:
 
         Recordings and their stages are found as :func:`~mne_sscsleep.datasets.load_edf_folder`
         finds them; only one recording is in memory at a time. A recording already in the
-        store is skipped, so an interrupted build resumes where it stopped.
+        store (the same file, unchanged, or the same content from anywhere) is skipped, so an
+        interrupted build resumes where it stopped, and several processes may build one store
+        at once.
 
         Parameters
         ----------
@@ -396,6 +426,8 @@ class EpochStore:
             Minutes of wake kept around sleep (None keeps all).
         dtype : ``'float32'`` | ``'float16'``
             Storage type (see :meth:`create`).
+        stage_map : dict | None
+            What integer codes in per-epoch stage files mean.
         on_error : ``'raise'`` | ``'warn'``
             What to do with a recording that cannot be read: stop, or warn and go on.
         progress : bool
@@ -412,20 +444,24 @@ class EpochStore:
         _check_on_error(on_error)
         pairs = find_recordings(folder)  # before anything is written
         store = cls.create(path, sfreq=sfreq, dtype=dtype)
-        known = {entry["name"] for entry in store._entries}
         for index, (fname, hypnogram) in enumerate(
             tqdm(pairs, desc="Building the store", unit="file", disable=not progress)
         ):
-            if fname.name in known:
+            source_id = _source_id(fname, hypnogram)
+            store._refresh()  # what other builders added meanwhile
+            if source_id in {entry.get("source_id") for entry in store._entries}:
                 continue
             try:
-                epochs, y = read_paired_recording(fname, hypnogram, channel, sfreq, trim_wake)
+                epochs, y = read_paired_recording(
+                    fname, hypnogram, channel, sfreq, trim_wake, stage_map
+                )
                 store.add(
                     epochs,
                     y,
                     recording=fname.name,
                     subject=_subject(fname, index),
                     source=str(fname.resolve()),
+                    source_id=source_id,
                 )
             except (ValueError, OSError) as error:
                 _skip_or_raise(on_error, fname.name, error)
@@ -483,8 +519,11 @@ class EpochStore:
         _check_on_error(on_error)
         store = cls.create(path, sfreq=kwargs.get("sfreq", DEFAULT_SFREQ), dtype=dtype)
         name = getattr(loader, "__name__", "loader")
+        # A subject of one dataset (loader and its arguments, such as the path) is done once.
+        options = hashlib.sha256(repr(sorted(kwargs.items())).encode()).hexdigest()[:12]
         for subject in tqdm(list(subjects), desc="Building the store", disable=not progress):
-            key = f"{name}:{subject!r}"
+            key = f"{name}:{options}:{subject!r}"
+            store._refresh()
             if key in store._completed:
                 continue
             try:
@@ -493,7 +532,8 @@ class EpochStore:
             except (ValueError, OSError) as error:
                 _skip_or_raise(on_error, f"subject {subject!r}", error)
                 continue
-            store._append({"completed": key})
+            with store._locked():
+                store._append({"completed": key})
             store._completed.add(key)
         return store
 
@@ -624,16 +664,50 @@ class EpochStore:
 
     def _load_tables(self):
         """Each recording's (stage, position) table, read once when the store is opened."""
-        self._tables = []
-        for entry in self._entries:
-            table = np.load(self.path / "data" / entry["labels"], allow_pickle=False)
-            if table.shape != (entry["n_epochs"], 2):
-                raise ValueError(
-                    f"The store at {str(self.path)!r} is damaged: {entry['labels']} has shape "
-                    f"{table.shape}, not ({entry['n_epochs']}, 2)."
-                )
-            self._tables.append(table)
+        self._tables = [
+            _load_npy(
+                self.path / "data" / entry["labels"],
+                (entry["n_epochs"], 2),
+                (np.int32, np.int64),
+                self.path,
+            )
+            for entry in self._entries
+        ]
         self._index = None
+
+    def _refresh(self):
+        """Read the manifest again: recordings other processes added since."""
+        entries, completed = _read_entries(self.path)
+        for entry in entries[len(self._entries) :]:
+            self._tables.append(
+                _load_npy(
+                    self.path / "data" / entry["labels"],
+                    (entry["n_epochs"], 2),
+                    (np.int32, np.int64),
+                    self.path,
+                )
+            )
+            self._entries.append(entry)
+            self._index = None
+        self._completed |= completed
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """Exclusive access to the manifest and settings (short: one append)."""
+        with open(self.path / "store.lock", "a+b") as fid:
+            if fcntl is not None:
+                fcntl.flock(fid.fileno(), fcntl.LOCK_EX)
+            else:
+                fid.seek(0)
+                msvcrt.locking(fid.fileno(), msvcrt.LK_LOCK, 1)
+            try:
+                yield
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(fid.fileno(), fcntl.LOCK_UN)
+                else:
+                    fid.seek(0)
+                    msvcrt.locking(fid.fileno(), msvcrt.LK_UNLCK, 1)
 
     def _joined(self):
         """``(y, time_index, recording)`` of every epoch, joined when first asked after a write."""
@@ -668,40 +742,61 @@ class EpochStore:
         kinds = {type(value) for value in values.tolist()}
         return out.astype(np.int64) if kinds == {int} else out
 
-    def _write(self, dataset, *, name, subject, source, simulated):
-        if self.ch_name is None and dataset.ch_name is not None:
-            self.ch_name = dataset.ch_name
-            settings = _read_settings(self.path)
-            _write_json(self.path / "store.json", {**settings, "ch_name": self.ch_name})
-        elif dataset.ch_name is not None and dataset.ch_name != self.ch_name:
-            raise ValueError(
-                f"Recording {name!r} is channel {dataset.ch_name!r} but the store holds "
-                f"{self.ch_name!r}; pick the same channel in every recording (picks=...)."
-            )
-        stem = f"r{len(self._entries):06d}"
+    def _write(self, dataset, *, name, subject, source, simulated, source_id=None):
+        """Store one recording unless its content is there already; 1 if written, else 0."""
+        table = np.column_stack([dataset.y, dataset.time_index]).astype(np.int32)
+        content = _content_hash(dataset.X, table, self.sfreq)
+        self._refresh()
+        if content in {entry.get("content") for entry in self._entries}:
+            return 0
         data = dataset.X
         scale = 1.0
         if self.dtype == "float16":
             peak = float(np.abs(data).max()) if len(data) else 0.0
             scale = max(_FLOAT16_SCALE, peak / _FLOAT16_MAX)
             data = (data / np.float32(scale)).astype(np.float16)
-        table = np.column_stack([dataset.y, dataset.time_index]).astype(np.int32)
+        # Files named after the content: another process storing the same night writes the
+        # same bytes, and two different nights never share a file.
+        stem = f"r-{content[:20]}"
         _save_npy(self.path / "data" / f"{stem}.npy", data)
         _save_npy(self.path / "data" / f"{stem}.labels.npy", table)
         entry = {
             "name": name,
             "subject": subject,
             "source": source,
+            "source_id": source_id,
+            "content": content,
             "n_epochs": len(table),
             "scale": scale,
             "simulated": simulated,
             "file": f"{stem}.npy",
             "labels": f"{stem}.labels.npy",
         }
-        self._append(entry)
+        with self._locked():
+            self._refresh()  # the last look, under the lock, at what others added
+            if content in {existing.get("content") for existing in self._entries}:
+                return 0
+            self._set_channel(dataset.ch_name, name)
+            self._append(entry)
         self._entries.append(entry)
         self._tables.append(table)
         self._index = None  # joined again when next read, not at every recording added
+        return 1
+
+    def _set_channel(self, ch_name, name):
+        """Record the store's channel with its first recording; refuse another (locked)."""
+        settings = _read_settings(self.path)
+        self.ch_name = settings.get("ch_name")
+        if ch_name is None:
+            return
+        if self.ch_name is None:
+            self.ch_name = ch_name
+            _write_json(self.path / "store.json", {**settings, "ch_name": ch_name})
+        elif ch_name != self.ch_name:
+            raise ValueError(
+                f"Recording {name!r} is channel {ch_name!r} but the store holds "
+                f"{self.ch_name!r}; pick the same channel in every recording (picks=...)."
+            )
 
     def _append(self, record):
         with open(self.path / "recordings.jsonl", "rb+") as fid:
@@ -778,22 +873,80 @@ def _valid_entry(record):
     return (
         all(isinstance(name, str) and Path(name).name == name for name in files)
         and isinstance(record.get("n_epochs"), int)
+        and record["n_epochs"] >= 0
         and isinstance(record.get("scale"), (int, float))
         and isinstance(record.get("name"), str)
     )
 
 
 def _write_json(fname, data):
-    tmp = fname.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(tmp, fname)
+    with atomic_write(fname) as tmp:
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
 def _save_npy(fname, array):
-    tmp = fname.with_name(fname.name + ".tmp")
-    with open(tmp, "wb") as fid:
+    with atomic_write(fname) as tmp, open(tmp, "wb") as fid:
         np.lib.format.write_array(fid, np.ascontiguousarray(array), allow_pickle=False)
-    os.replace(tmp, fname)
+
+
+def _npy_header(fname, store_path):
+    """``(offset, shape, dtype)`` of a ``.npy`` file, checked against the file's size.
+
+    The header is the file's claim; it is believed only when the file holds exactly that many
+    bytes, so a damaged or forged file cannot make a reader allocate what it merely claims.
+    """
+    try:
+        with open(fname, "rb") as fid:
+            major, _ = np.lib.format.read_magic(fid)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if major == 1
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran, dtype = read_header(fid)
+            offset = fid.tell()
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"The store at {str(store_path)!r} is damaged: {Path(fname).name} cannot be read "
+            f"({error})."
+        ) from None
+    size = Path(fname).stat().st_size
+    if fortran or dtype.hasobject or offset + int(np.prod(shape)) * dtype.itemsize != size:
+        raise ValueError(
+            f"The store at {str(store_path)!r} is damaged: {Path(fname).name} claims "
+            f"{dtype} of shape {shape} but holds {size - offset} bytes."
+        )
+    return offset, shape, dtype
+
+
+def _load_npy(fname, shape, dtypes, store_path):
+    """A small array of the store (a labels table), after checking it is what it should be."""
+    offset, found, dtype = _npy_header(fname, store_path)
+    if tuple(found) != tuple(shape) or dtype not in [np.dtype(d) for d in dtypes]:
+        raise ValueError(
+            f"The store at {str(store_path)!r} is damaged: {Path(fname).name} has shape "
+            f"{found} ({dtype}), not {tuple(shape)}."
+        )
+    return np.fromfile(fname, dtype=dtype, offset=offset).reshape(found)
+
+
+def _content_hash(data, table, sfreq):
+    """What identifies a recording in a store: its EEG, stages and positions, and the rate."""
+    sha = hashlib.sha256(f"{float(sfreq)!r}|{data.shape}|".encode())
+    for start in range(0, len(data), 1024):
+        sha.update(np.ascontiguousarray(data[start : start + 1024], dtype=np.float32).data)
+    sha.update(np.ascontiguousarray(table, dtype=np.int64).data)
+    return sha.hexdigest()
+
+
+def _source_id(fname, hypnogram=None):
+    """A source file (and its hypnogram) as it is now: path, size and modification time."""
+    parts = []
+    for path in (fname, hypnogram):
+        if path is not None:
+            stat = Path(path).stat()
+            parts.append(f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}")
+    return "+".join(parts)
 
 
 def _per_epoch(value, n_epochs, metadata, column):

@@ -4,7 +4,8 @@ Nothing here imports the input boundary: the loaders take the skorch ``Dataset``
 builds, the callbacks read the net's history and outputs.
 """
 
-from ._callbacks import EarlyStopping, LossSchedule, LRPlateau, N1Adaptation
+from ._callbacks import EarlyStopping, LossSchedule, LRPlateau, N1Adaptation, PassTimeEstimate
+from ._checkpoints import VersionedCheckpoint, fit_resumable, latest_checkpoint
 from ._distributed import DistributedSync, is_main_process, process_group
 from ._loaders import EpochLoader, PairLoader, resolve_dataset
 from ._presets import PRESETS, Preset, get_preset
@@ -20,10 +21,14 @@ __all__ = [
     "PairBatchSampler",
     "PRESETS",
     "PairLoader",
+    "PassTimeEstimate",
     "Preset",
     "SequentialBatchSampler",
+    "VersionedCheckpoint",
+    "fit_resumable",
     "get_preset",
     "is_main_process",
+    "latest_checkpoint",
     "process_group",
     "resolve_dataset",
     "sample_pairs",

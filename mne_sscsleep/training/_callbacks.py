@@ -6,6 +6,8 @@ checkpoint (skorch's ``Checkpoint`` + ``LoadInitState``) continues exactly where
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
 from skorch.callbacks import Callback, PrintLog
@@ -459,3 +461,62 @@ class LRPlateau(Callback):
         for group, initial in zip(net.optimizer_.param_groups, self.initial_lrs_):
             group["lr"] = self.lr_after(scores, initial)
         net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
+
+
+class PassTimeEstimate(Callback):
+    """Say, before the first training pass ends, how long a pass will take.
+
+    After the first few training batches, the time per batch (the first batch, which warms
+    up, left out) times the batches of a pass gives the length of a pass and of the whole
+    training; the message also names the faster ways to train (a smaller preset, a GPU).
+
+    Parameters
+    ----------
+    advice : str
+        What to add to the estimate (e.g. ``preset='lite' trains ~90x faster on a CPU``).
+    n_batches : int
+        Training batches timed before the estimate (after the first).
+    sink : callable
+        Where the message goes.
+
+    Examples
+    --------
+    >>> estimate = PassTimeEstimate(advice="Use a GPU: device='cuda'.")
+    """
+
+    def __init__(self, advice="", n_batches=3, sink=print):
+        self.advice = advice
+        self.n_batches = n_batches
+        self.sink = sink
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        self.times_ = []
+        self.batches_per_pass_ = None
+        if len(net.history) == 1 and dataset_train is not None:  # the first pass only
+            self.batches_per_pass_ = len(net.get_iterator(dataset_train, training=True))
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if training and self.batches_per_pass_:
+            self.times_.append(time.perf_counter())
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if not training or not self.batches_per_pass_:
+            return
+        if len(self.times_) == self.n_batches + 1:
+            seconds = (time.perf_counter() - self.times_[1]) / self.n_batches
+            per_pass = seconds * self.batches_per_pass_
+            total = per_pass * net.max_epochs
+            self.sink(
+                f"A training pass ({self.batches_per_pass_} batches) takes about "
+                f"{_duration(per_pass)} here (measured on the first batches), so "
+                f"{net.max_epochs} passes take up to {_duration(total)}. {self.advice}".strip()
+            )
+            self.batches_per_pass_ = None
+
+
+def _duration(seconds):
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
