@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 from pathlib import Path
 
 # Temporary files are named after their target, the writing process and a random token, so that
@@ -236,10 +237,11 @@ def atomic_write(fname):
 
 
 def remove_stale_temporaries(folder):
-    """Remove temporary files left in ``folder`` by writers that were killed.
+    """Remove temporary files (and folders) left in ``folder`` by writers that were killed.
 
-    A temporary file of :func:`atomic_write` names the process that wrote it; it is removed
-    only when that process no longer runs, so concurrent writers keep theirs.
+    A temporary file of :func:`atomic_write` (or folder named alike) names the process that
+    wrote it; it is removed only when that process no longer runs, so concurrent writers keep
+    theirs.
 
     Parameters
     ----------
@@ -259,7 +261,10 @@ def remove_stale_temporaries(folder):
         pid = path.name.rsplit(_TEMP_MARK, 1)[1].split("-", 1)[0]
         if pid.isdigit() and not _process_runs(int(pid)):
             with contextlib.suppress(OSError):
-                path.unlink()
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
                 removed.append(path)
     return removed
 

@@ -2,8 +2,8 @@
 
 Labels may be given in any form :func:`mne_sscsleep.stage_indices` accepts (``'N1'``,
 ``'Sleep stage 1'``, ``'NREM 1'``, or integer codes with ``stage_map=``); they are mapped to
-the canonical stages before scoring, so ``y_true`` and ``y_pred`` may even use different spellings. The scorers
-(:data:`SCORERS`) read labels through a fitted classifier's ``stage_map_``.
+the canonical stages before scoring, so ``y_true`` and ``y_pred`` may even use different
+spellings. The scorers (:data:`SCORERS`) read labels through a fitted classifier's ``stage_map_``.
 """
 
 from __future__ import annotations

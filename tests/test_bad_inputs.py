@@ -15,18 +15,20 @@ import numpy as np
 import pytest
 import scipy.sparse
 import torch
-from helpers import TINY
+from helpers import TINY, write_edf
 
 from mne_sscsleep import SSCSleepClassifier, check_epochs, stage, stage_many
 from mne_sscsleep.cli import main
 from mne_sscsleep.datasets import (
     EpochStore,
+    find_recordings,
     load_edf_folder,
     read_stage_file,
     simulate_sleep_epochs,
     simulate_sleep_raw,
 )
 from mne_sscsleep.metrics import sleep_report
+from mne_sscsleep.staging import read_recording_file
 from mne_sscsleep.viz import plot_hypnogram
 
 _STATE = {}
@@ -133,6 +135,111 @@ def _text_file(text, name="stages.txt"):
         return read_stage_file(path / name)
 
     return run
+
+
+def _edf(name="night.edf", *, seconds=600, sfreq=100.0, **kwargs):
+    path = _tmp() / name
+    signal = np.random.default_rng(0).normal(0, 20e-6, int(seconds * sfreq))
+    return write_edf(path, {"EEG Fpz-Cz": (signal, sfreq)}, **kwargs)
+
+
+def _truncated_edf():
+    path = _edf()
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+    return path
+
+
+def _one_hertz_raw():
+    rng = np.random.default_rng(0)
+    path = _tmp() / "slow.edf"
+    write_edf(
+        path,
+        {"EEG": (rng.normal(0, 2e-5, 1200), 1.0), "EMG": (rng.normal(0, 2e-5, 120000), 100.0)},
+    )
+    return read_recording_file(path)
+
+
+def _forged_model(change, checksum=True):
+    def make():
+        payload = torch.load(_model_file(), weights_only=True)
+        change(payload)
+        if checksum:
+            payload["checksum"] = __import__("mne_sscsleep").io._checksum(payload)
+        path = _tmp() / "forged.sscsleep"
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(100_000)
+        try:
+            torch.save(payload, path)
+        finally:
+            sys.setrecursionlimit(limit)
+        return SSCSleepClassifier.load(path)
+
+    return make
+
+
+def _first_weight(value):
+    def change(payload):
+        key = next(k for k, v in payload["module_state"].items() if v.is_floating_point())
+        payload["module_state"][key] = value(payload["module_state"][key])
+
+    return change
+
+
+def _deep_list(depth=5000):
+    nested = []
+    for _ in range(depth):
+        nested = [nested]
+    return nested
+
+
+def _huge_weights(payload):
+    for key, value in payload["module_state"].items():
+        if value.is_floating_point() and "running" not in key:
+            payload["module_state"][key] = torch.full_like(value, 1e38)
+
+
+def _claiming_store():
+    import json
+
+    store = EpochStore.from_epochs(_tmp() / "claims", _data()["epochs"][:60], _data()["y"][:60])
+    manifest = store.path / "recordings.jsonl"
+    entry = json.loads(manifest.read_text().splitlines()[0])
+    labels = store.path / "data" / entry["labels"]
+    labels.write_bytes(
+        labels.read_bytes().replace(f"({entry['n_epochs']}, 2)".encode(), b"(2147483648, 2)")
+    )
+    manifest.write_text(json.dumps({**entry, "n_epochs": 2**31}) + "\n")
+    return store.path
+
+
+def _refitted_with(**params):
+    def run():
+        clf = _clf().fit(_data()["X"], _data()["y"])
+        clf.set_params(**params)
+        return clf.predict(_data()["X"][:3])
+
+    return run
+
+
+def _two_spellings_of_n3(data):
+    return np.where(
+        data["y"] == "N3",
+        np.where(np.arange(len(data["y"])) % 2, "Sleep stage 4", "N3"),
+        data["y"],
+    )
+
+
+def _recordings_folder():
+    folder = _tmp()
+    _edf("a.edf").rename(folder / "a.edf")
+    return folder
+
+
+def _ambiguous_pairs():
+    folder = _tmp()
+    for name in ("night1.edf", "night1.csv", "night1-hypnogram.txt"):
+        (folder / name).touch()
+    return folder
 
 
 # (what a user does, the call, the error, words the message must contain)
@@ -429,6 +536,134 @@ API_CASES = [
         FileNotFoundError,
         "No recording files in the folder",
     ),
+    (
+        "fit with sample_weight",
+        lambda: _clf().fit(_data()["X"], _data()["y"], sample_weight=np.ones(len(_data()["y"]))),
+        TypeError,
+        "fit got sample_weight.*criterion__class_weight",
+    ),
+    (
+        "y naming N3 in two ways",
+        _fit_with(y=_two_spellings_of_n3),
+        ValueError,
+        "stage N3 in 2 ways.*classes=",
+    ),
+    (
+        "predict after set_params(preset=...) on a fitted model",
+        _refitted_with(preset="paper"),
+        Exception,
+        "preset 'lite' -> 'paper'.*fit again",
+    ),
+    (
+        "save over a recording",
+        lambda: _data()["model"].save(_edf(), overwrite=True),
+        FileExistsError,
+        "never writes over a file it did not create",
+    ),
+    (
+        "save over an existing model file",
+        lambda: _data()["model"].save(_model_file()),
+        FileExistsError,
+        "pass overwrite=True",
+    ),
+    (
+        "stage a channel recorded at 1 Hz",
+        lambda: stage(_data()["model"], _one_hertz_raw(), picks="EEG"),
+        ValueError,
+        "recorded at 1 Hz.*Pick the EEG channel",
+    ),
+    (
+        "read a truncated EDF",
+        lambda: read_recording_file(_truncated_edf()),
+        ValueError,
+        "is truncated.*Copy the complete file again",
+    ),
+    (
+        "read an EDF without data records",
+        lambda: read_recording_file(_edf(seconds=0.5)),
+        ValueError,
+        "holds no data records",
+    ),
+    (
+        "read an EDF whose digital min = max",
+        lambda: read_recording_file(_edf(digital=(7, 7))),
+        ValueError,
+        "digital minimum = maximum",
+    ),
+    (
+        "load a model file with a stride-0 tensor",
+        _forged_model(_first_weight(lambda _: torch.zeros(1).expand(2**28)), checksum=False),
+        ValueError,
+        "does not own its 268,435,456 elements",
+    ),
+    (
+        "load a model file with sparse weights",
+        _forged_model(_first_weight(lambda w: w.to_sparse()), checksum=False),
+        ValueError,
+        "sparse_coo tensor",
+    ),
+    (
+        "load a model file nested 5000 deep",
+        _forged_model(lambda p: p["history"].append(_deep_list()), checksum=False),
+        ValueError,
+        "nested deeper than",
+    ),
+    (
+        "load a model file with complex NaN weights",
+        _forged_model(_first_weight(lambda w: torch.complex(w, w * np.nan))),
+        ValueError,
+        "complex",
+    ),
+    (
+        "load a model file whose nonlinearity is None",
+        _forged_model(lambda p: p["params"].update(predict_nonlinearity=None)),
+        ValueError,
+        "not the stage softmax",
+    ),
+    (
+        "load a model file that sets DataLoader workers",
+        _forged_model(lambda p: p["params"].update(iterator_valid__num_workers=8)),
+        ValueError,
+        "runtime setting",
+    ),
+    (
+        "load a model file whose channel name holds escapes",
+        _forged_model(lambda p: p.update(ch_name="EEG\x1b[31m\nFpz")),
+        ValueError,
+        "not a printable name",
+    ),
+    (
+        "predict with a model whose output is NaN",
+        lambda: _forged_model(_huge_weights)().predict(_data()["X"][:5]),
+        ValueError,
+        "Cannot predict 5 of 5 epochs.*not a number",
+    ),
+    (
+        "open a store whose manifest claims 2**31 labels",
+        lambda: EpochStore.open(_claiming_store()),
+        ValueError,
+        "is damaged.*claims int32 of shape \\(2147483648, 2\\)",
+    ),
+    (
+        "stage_many into a file",
+        lambda: stage_many(_model_file(), [_edf()], _edf("out.tsv"), progress=False),
+        NotADirectoryError,
+        "is a file; give a folder",
+    ),
+    (
+        "stage_many EDF hypnograms into the recordings' folder",
+        lambda: (
+            lambda folder: stage_many(_model_file(), folder, folder, fmt="edf", progress=False)
+        )(_recordings_folder()),
+        ValueError,
+        "would be written over the recording itself",
+    ),
+    (
+        "a recording with two stage files",
+        lambda: find_recordings(_ambiguous_pairs()),
+        ValueError,
+        "has several stage files",
+    ),
 ]
 
 
@@ -464,6 +699,14 @@ def _cli_cases(tmp):
     night = tmp / "night.edf"
     raw = simulate_sleep_raw(hours=0.1, random_state=0, verbose="error")
     mne.export.export_raw(night, raw, fmt="edf", overwrite=True, verbose="error")
+    cut = tmp / "cut.edf"
+    cut.write_bytes(night.read_bytes()[: night.stat().st_size // 2])
+    lab = tmp / "lab"
+    lab.mkdir()
+    mne.export.export_raw(lab / "a.edf", raw, fmt="edf", verbose="error")
+    scoring = tmp / "night.tsv"
+    scoring.write_text("W\nN1\n")
+    model = _model_file()
     return [
         ("no command", [], 2, "required: COMMAND|the following arguments are required"),
         ("unknown command", ["sleep"], 2, "invalid choice"),
@@ -569,6 +812,39 @@ def _cli_cases(tmp):
         ("demo --subjects 1", ["demo", "--subjects", "1"], 2, "at least 2"),
         ("demo --hours 0", ["demo", "--hours", "0"], 2, "positive number"),
         ("demo --hours nan", ["demo", "--hours", "nan"], 2, "positive number"),
+        (
+            "stage -o the recording itself",
+            ["stage", str(night), "--model", "m", "-o", str(night)],
+            1,
+            "is the file being read",
+        ),
+        (
+            "stage EDF hypnograms into the recordings' folder",
+            ["stage", str(lab), "--model", str(model), "--out-dir", str(lab), "--format", "edf"],
+            1,
+            "would be written over the recording itself",
+        ),
+        (
+            "stage --out-dir a file",
+            ["stage", str(night), "--model", str(model), "--out-dir", str(text)],
+            1,
+            "is a file; give a folder",
+        ),
+        ("stage a truncated EDF", ["stage", str(cut), "--model", "m"], 1, "is truncated"),
+        (
+            "stage -o over a scoring file",
+            ["stage", str(night), "--model", "m", "-o", str(scoring), "--overwrite"],
+            1,
+            "not a hypnogram written by mne-sscsleep",
+        ),
+        (
+            "train -o over a text file",
+            ["train", "-o", str(text), "--overwrite"],
+            1,
+            "never writes over a file it did not create",
+        ),
+        ("train --stage-map 0=Z", ["train", "--stage-map", "0=Z"], 2, "does not map"),
+        ("train --stage-map W=0", ["train", "--stage-map", "W=0"], 2, "no integer code"),
     ]
 
 

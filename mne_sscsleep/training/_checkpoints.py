@@ -19,7 +19,7 @@ from pathlib import Path
 
 from skorch.callbacks import Checkpoint, LoadInitState
 
-from .._check import atomic_write
+from .._check import atomic_write, remove_stale_temporaries
 from ._callbacks import EarlyStopping
 
 # A checkpoint folder's own files: what marks it as ours, and what a new training may remove.
@@ -55,6 +55,7 @@ class VersionedCheckpoint(Checkpoint):
     def save_model(self, net):
         root = Path(self.dirname)
         root.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(root)  # left by a training that was killed while saving
         version = root / f"epoch-{len(net.history):05d}"
         staging = root / f".{version.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
         staging.mkdir()
