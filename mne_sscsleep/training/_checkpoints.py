@@ -35,17 +35,37 @@ _FILES = dict(
 
 
 class VersionedCheckpoint(Checkpoint):
-    """skorch's ``Checkpoint``, written so that no interruption leaves a torn checkpoint.
+    """The ``Checkpoint`` of skorch, written so that no interruption leaves a torn checkpoint.
 
     Each checkpoint goes to a new folder ``dirname/epoch-NNNNN`` (through a temporary folder);
     once its files are complete, the pointer file ``dirname/latest`` is switched to it in one
     rename and older checkpoints are removed. Loading (``LoadInitState``, ``load_params``)
-    reads the checkpoint the pointer names.
+    reads the checkpoint the pointer names. The parameters are those of
+    :class:`skorch.callbacks.Checkpoint`.
 
     Parameters
     ----------
-    *args, **kwargs
-        As for :class:`skorch.callbacks.Checkpoint` (``dirname`` is required).
+    monitor : str | callable | None
+        When to checkpoint (None: every pass; ``'valid_macro_f1_best'``: on improvement).
+    f_params, f_optimizer, f_criterion, f_history : str | None
+        File names (in each checkpoint folder) of the weights, optimiser and loss states and
+        the history; None leaves one out.
+    f_pickle : str | None
+        File name of a pickle of the whole net (None: none).
+    fn_prefix : str
+        Prefix of the file names.
+    dirname : str
+        The folder of the checkpoints (required).
+    event_name : str | None
+        History key recording when a checkpoint was made.
+    sink : callable
+        Where messages go.
+    load_best : bool
+        Load the checkpoint at the end of training.
+    use_safetensors : bool
+        Write weights with safetensors instead of ``torch.save``.
+    **kwargs
+        Other files to save, as ``f_<name>`` (skorch's custom modules).
 
     Examples
     --------
@@ -209,8 +229,10 @@ def fit_resumable(clf, X, y=None, *, folder, resume=False, settings=None):
     clf : SSCSleepClassifier
         The classifier (with an int ``random_state``, for a resumed fit to match). Its
         ``callbacks`` gain the two checkpoints; its ``max_epochs`` is the whole training's.
-    X, y
-        Training data, as for :meth:`~mne_sscsleep.SSCSleepClassifier.fit`.
+    X : mne.Epochs | ndarray | EpochStore
+        Training epochs, as for :meth:`~mne_sscsleep.SSCSleepClassifier.fit`.
+    y : array-like | None
+        Their labels, as for :meth:`~mne_sscsleep.SSCSleepClassifier.fit`.
     folder : str | pathlib.Path
         The checkpoint folder (created; a folder that is not one of ours is refused).
     resume : bool
