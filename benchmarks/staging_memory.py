@@ -1,9 +1,9 @@
 """Peak memory of staging long and fast recordings (issue 24: "any rate, any length").
 
 Writes EDF files of one EEG channel (random EEG-like noise: the figure of interest is memory,
-not stages), then stages each in a fresh process with a small lite model and prints the resident memory of the
-process once the model and the (lazy) recording are open, and its peak while staging (whole
-process, imports included; Linux's VmHWM)::
+not stages), then stages each in a fresh process with a small lite model and prints the
+resident memory of the process once the model and the (lazy) recording are open, and its peak
+while staging (whole process, imports included; Linux's VmHWM)::
 
     python benchmarks/staging_memory.py                 # 48 h at 256 Hz, 1 h at 10 kHz
     python benchmarks/staging_memory.py --cases 8:100 48:256
