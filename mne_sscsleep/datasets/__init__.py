@@ -14,12 +14,20 @@ from ._recordings import EVENT_ID, epochs_from_raw, labelled_epochs_array
 from .edf_folder import find_recordings, load_edf_folder, read_stage_file
 from .hmc import load_hmc
 from .shhs import load_shhs, read_nsrr_stages
-from .simulate import CHANNEL, simulate_hypnogram, simulate_sleep_epochs, simulate_sleep_raw
+from .simulate import (
+    CHANNEL,
+    DERIVATIONS,
+    simulate_hypnogram,
+    simulate_sleep_epochs,
+    simulate_sleep_raw,
+    simulate_subject,
+)
 from .sleep_edf import load_sleep_edf
 from .store import EpochStore
 
 __all__ = [
     "CHANNEL",
+    "DERIVATIONS",
     "EVENT_ID",
     "EpochStore",
     "epochs_from_raw",
@@ -34,4 +42,5 @@ __all__ = [
     "simulate_hypnogram",
     "simulate_sleep_epochs",
     "simulate_sleep_raw",
+    "simulate_subject",
 ]

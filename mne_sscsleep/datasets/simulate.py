@@ -59,8 +59,40 @@ _EVENT_RATES = np.array(
     ]
 )
 
+#: Derivation families of :func:`simulate_sleep_raw`: channel name, and how each background
+#: rhythm (pink, delta, theta, alpha, beta, EMG) and each transient (blink, slow eye movement,
+#: vertex wave, spindle, K-complex, rapid eye movement, saw-tooth wave, movement) scales against
+#: the frontal Fpz-Cz derivation, with the shift of the spindle frequency (Hz). Central
+#: (C4-A1): strong spindles and vertex waves, faster spindles, jaw EMG through the mastoid, eye
+#: movements far away; parietal-occipital (Pz-Oz): strong alpha, weak frontal delta, almost no
+#: eye movements (as in Sleep-EDF's second channel).
+DERIVATIONS = {
+    "frontal": dict(
+        channel="EEG Fpz-Cz",
+        background=(1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
+        events=(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
+        spindle_shift=0.0,
+    ),
+    "central": dict(
+        channel="EEG C4-A1",
+        background=(1.0, 0.85, 1.0, 1.4, 0.9, 1.4),
+        events=(0.2, 0.35, 1.3, 1.6, 1.2, 0.3, 1.3, 1.0),
+        spindle_shift=0.6,
+    ),
+    "occipital": dict(
+        channel="EEG Pz-Oz",
+        background=(0.8, 0.55, 0.8, 2.2, 0.8, 0.6),
+        events=(0.05, 0.15, 0.6, 0.7, 0.55, 0.1, 0.8, 0.8),
+        spindle_shift=0.9,
+    ),
+}
+# Recording artefacts (artefacts=True): rate per second of electrode pops, sweat waves and
+# large movements (movements mostly in wake).
+_POP_RATE, _SWEAT_RATE = 1 / 900, 1 / 7200
+_MOVEMENT_RATE = {W: 1 / 120, N1: 1 / 600, N2: 1 / 1800, N3: 1 / 3600, R: 1 / 1200}
 
-def simulate_hypnogram(n_epochs, *, random_state=None):
+
+def simulate_hypnogram(n_epochs=None, *, template=None, random_state=None):
     """Simulate a night's hypnogram from NREM/REM cycles and a Markov-style fragmentation.
 
     The night is a wake period before sleep (5-30 min, like the Sleep-EDF protocol that keeps at
@@ -70,10 +102,17 @@ def simulate_hypnogram(n_epochs, *, random_state=None):
     through the night. Brief arousals (wake, then N1 back to sleep) and N1 at REM boundaries
     fragment the sleep, which is where most N1 is found in real nights.
 
+    With ``template`` (a real night's hypnogram, e.g. a Sleep-EDF expert's), the night is that
+    one, varied so that no two draws repeat it exactly: the wake kept before and after sleep is
+    cropped to 10-30 min, and each stage change moves by up to one epoch either way. A model
+    trained on such nights cannot learn a generator's transitions, only real ones.
+
     Parameters
     ----------
-    n_epochs : int
-        Number of 30-s epochs.
+    n_epochs : int | None
+        Number of 30-s epochs (ignored with ``template``).
+    template : array-like of int | None
+        A hypnogram (indices into :data:`mne_sscsleep.STAGES`) to vary.
     random_state : int | numpy.random.Generator | None
         Seed or generator.
 
@@ -87,8 +126,15 @@ def simulate_hypnogram(n_epochs, *, random_state=None):
     >>> stages = simulate_hypnogram(960, random_state=0)
     >>> stages.shape
     (960,)
+    >>> varied = simulate_hypnogram(template=stages, random_state=1)
+    >>> 0.9 < np.mean(varied[: len(stages)] == stages[: len(varied)]) < 1.0  # doctest: +SKIP
+    True
     """
     rng = np.random.default_rng(random_state)
+    if template is not None:
+        return _vary_hypnogram(np.asarray(template, dtype=np.int64), rng)
+    if n_epochs is None:
+        raise ValueError("simulate_hypnogram needs n_epochs, or a template to vary.")
     n_epochs = int(n_epochs)
     lead_in = int(rng.integers(20, 61))
     lead_out = int(rng.integers(10, 61))
@@ -108,6 +154,25 @@ def simulate_hypnogram(n_epochs, *, random_state=None):
     stages = _fragment(stages, rng)
     out = np.concatenate([np.full(lead_in, W), stages, np.full(lead_out, W)])
     return out[:n_epochs]
+
+
+def _vary_hypnogram(template, rng):
+    """A real hypnogram, cropped to 10-30 min of wake around sleep, stage changes jittered."""
+    if template.ndim != 1 or not len(template) or template.min() < 0 or template.max() > R:
+        raise ValueError("template must be a 1-D array of stage indices 0..4 (W, N1, N2, N3, R).")
+    sleep = np.flatnonzero(template != W)
+    if not len(sleep):
+        raise ValueError("template holds no sleep.")
+    before, after = (int(rng.integers(20, 61)) for _ in range(2))
+    stages = template[max(sleep[0] - before, 0) : sleep[-1] + after + 1].copy()
+    changes = np.flatnonzero(np.diff(stages)) + 1
+    for change in changes:
+        shift = int(rng.choice([-1, 0, 0, 1]))  # a scorer's uncertainty about a boundary
+        if shift < 0 and change > 1:
+            stages[change - 1] = stages[change]
+        elif shift > 0 and change + 1 < len(stages):
+            stages[change] = stages[change - 1]
+    return stages
 
 
 def _fragment(stages, rng):
@@ -189,20 +254,87 @@ def _subject_params(rng):
     )
 
 
-def _simulate_night(stages, sfreq, rng, *, return_delta_share=False):
+def simulate_subject(random_state=None, *, gain=(0.3, 3.0), line_freq=None):
+    """Draw what differs between people and their recordings, for :func:`simulate_sleep_raw`.
+
+    Parameters
+    ----------
+    random_state : int | numpy.random.Generator | None
+        Seed or generator.
+    gain : tuple of float
+        Range of the overall amplitude factor (log-uniform): skull, age, electrode impedance
+        and amplifier gain together.
+    line_freq : float | None
+        Mains frequency (50 or 60 Hz; None: either).
+
+    Returns
+    -------
+    subject : dict
+        ``gain``, ``alpha_peak`` (8-12 Hz) and ``spindle_freq`` (11.5-15 Hz), the strength of
+        alpha, spindles and slow waves (``alpha_strength``, ``spindle_strength``,
+        ``delta_strength``: some people have hardly any alpha, older people smaller slow
+        waves), noise, drift and mains interference.
+
+    Examples
+    --------
+    >>> subject = simulate_subject(0)
+    >>> 0.3 <= subject["gain"] <= 3.0
+    True
+    """
+    rng = np.random.default_rng(random_state)
+    low, high = gain
+    return dict(
+        gain=float(np.exp(rng.uniform(np.log(low), np.log(high)))),
+        alpha_peak=float(rng.uniform(8.0, 12.0)),
+        spindle_freq=float(rng.uniform(11.5, 15.0)),
+        alpha_strength=float(rng.lognormal(0.0, 0.5)),
+        spindle_strength=float(rng.lognormal(0.0, 0.35)),
+        delta_strength=float(rng.lognormal(0.0, 0.3)),
+        white_noise=float(rng.uniform(1.0, 6.0)),
+        line_freq=float(rng.choice([50.0, 60.0]) if line_freq is None else line_freq),
+        line_amplitude=float(rng.uniform(1.0, 15.0)),
+        drift=float(rng.uniform(2.0, 20.0)),
+    )
+
+
+def _simulate_night(
+    stages,
+    sfreq,
+    rng,
+    *,
+    return_delta_share=False,
+    subject=None,
+    derivation="frontal",
+    artefacts=False,
+):
     """Simulate the EEG (microvolts) of one night with the given hypnogram.
 
     With ``return_delta_share``, also the share of each epoch's seconds with high-amplitude
-    delta (the R&K criterion of stages 3 and 4); it draws nothing more from ``rng``.
+    delta (the R&K criterion of stages 3 and 4); it draws nothing more from ``rng``. With the
+    defaults (a subject drawn here, the frontal derivation, no artefacts) the draws from ``rng``
+    are those of the first version of the simulator, so seeded nights stay the same.
     """
     n_epochs = len(stages)
     n_seconds = n_epochs * _SECONDS
     n_samples = int(round(n_seconds * sfreq))
-    subject = _subject_params(rng)
+    subject = _subject_params(rng) if subject is None else dict(subject)
+    mix = DERIVATIONS[derivation]
+    background = _BACKGROUND * np.asarray(mix["background"])
+    strength = {
+        _ALPHA: subject.get("alpha_strength", 1.0),
+        _DELTA: subject.get("delta_strength", 1.0),
+    }
+    for column, factor in strength.items():
+        background[:, column] *= factor
+    event_scale = np.asarray(mix["events"], dtype=float).copy()
+    event_scale[_EVENTS.index("spindle")] *= subject.get("spindle_strength", 1.0)
+    event_scale[_EVENTS.index("k_complex")] *= subject.get("delta_strength", 1.0)
+    subject["spindle_freq"] += mix["spindle_shift"]
+    subject["event_scale"] = event_scale
     nyquist = sfreq / 2.0
 
     # Per-epoch amplitudes (stage row times a log-normal jitter), then per-epoch quirks.
-    amplitude = _BACKGROUND[stages] * rng.lognormal(0.0, 0.4, (n_epochs, _BACKGROUND.shape[1]))
+    amplitude = background[stages] * rng.lognormal(0.0, 0.4, (n_epochs, _BACKGROUND.shape[1]))
     rates = _EVENT_RATES[stages].copy()
     eyes_open = _eyes_open_runs(stages, rng)
     amplitude[eyes_open, _ALPHA] *= 0.25
@@ -215,9 +347,9 @@ def _simulate_night(stages, sfreq, rng, *, return_delta_share=False):
     # N1 is genuinely ambiguous: each N1 epoch borrows 20-90 % of the look of wake or REM.
     n1 = np.flatnonzero(stages == N1)
     look_alike = np.where(rng.random(n1.size) < 0.55, W, R)
-    mix = rng.uniform(0.2, 0.9, n1.size)[:, np.newaxis]
-    amplitude[n1] = (1 - mix) * amplitude[n1] + mix * _BACKGROUND[look_alike]
-    rates[n1] = (1 - mix) * rates[n1] + mix * _EVENT_RATES[look_alike]
+    share = rng.uniform(0.2, 0.9, n1.size)[:, np.newaxis]
+    amplitude[n1] = (1 - share) * amplitude[n1] + share * background[look_alike]
+    rates[n1] = (1 - share) * rates[n1] + share * _EVENT_RATES[look_alike]
 
     alpha_on = np.ones((n_epochs, _SECONDS), dtype=bool)  # N2/N3 keep their weak alpha
     high_delta = np.zeros((n_epochs, _SECONDS), dtype=bool)
@@ -238,7 +370,13 @@ def _simulate_night(stages, sfreq, rng, *, return_delta_share=False):
     second_rates = rates[second_epoch]
     alpha_on, high_delta = alpha_on.ravel(), high_delta.ravel()
     second_amplitude[:, _ALPHA] *= np.where(alpha_on, 1.0, 0.15)
-    delta_boost = _HIGH_DELTA_UV * subject["gain"] * rng.lognormal(0, 0.15, n_seconds)
+    delta_boost = (
+        _HIGH_DELTA_UV
+        * mix["background"][_DELTA]
+        * strength[_DELTA]
+        * subject["gain"]
+        * rng.lognormal(0, 0.15, n_seconds)
+    )
     second_amplitude[:, _DELTA] = np.where(high_delta, delta_boost, second_amplitude[:, _DELTA])
     slow_alpha = stages[second_epoch] == R
 
@@ -272,9 +410,38 @@ def _simulate_night(stages, sfreq, rng, *, return_delta_share=False):
         signal += subject["line_amplitude"] * np.sin(
             2 * np.pi * subject["line_freq"] * seconds + phase
         )
+    if artefacts:
+        _add_artefacts(signal, stages, sfreq, subject, rng)
     if return_delta_share:
         return signal, high_delta.reshape(n_epochs, _SECONDS).mean(axis=1)
     return signal
+
+
+def _add_artefacts(signal, stages, sfreq, subject, rng):
+    """Electrode pops, sweat waves and large movements (microvolts), as Poisson processes."""
+    n_seconds = len(stages) * _SECONDS
+    stage_of_second = np.repeat(stages, _SECONDS)
+    movement_rate = np.array([_MOVEMENT_RATE[int(stage)] for stage in range(len(STAGES))])
+    for onset in np.flatnonzero(rng.random(n_seconds) < movement_rate[stage_of_second]):
+        length = int(rng.uniform(2.0, 10.0) * sfreq)
+        start = int((onset + rng.random()) * sfreq)
+        burst = rng.uniform(80, 300) * rng.standard_normal(length) * np.hanning(length)
+        burst += rng.uniform(-200, 200) * np.hanning(length)  # the baseline swings too
+        stop = min(start + length, len(signal))
+        signal[start:stop] += burst[: stop - start]
+    for onset in np.flatnonzero(rng.random(n_seconds) < _POP_RATE):
+        start = int((onset + rng.random()) * sfreq)
+        t = np.arange(int(2.0 * sfreq)) / sfreq
+        pop = rng.uniform(100, 500) * rng.choice([-1, 1]) * np.exp(-t / rng.uniform(0.2, 0.8))
+        stop = min(start + len(pop), len(signal))
+        signal[start:stop] += pop[: stop - start]
+    for onset in np.flatnonzero(rng.random(n_seconds) < _SWEAT_RATE):
+        length = int(rng.uniform(60, 300) * sfreq)
+        start = int(onset * sfreq)
+        t = np.arange(length) / sfreq
+        wave = rng.uniform(30, 120) * np.sin(2 * np.pi * rng.uniform(0.05, 0.25) * t)
+        stop = min(start + length, len(signal))
+        signal[start:stop] += (wave * np.hanning(length))[: stop - start]
 
 
 def _eyes_open_runs(stages, rng):
@@ -294,7 +461,8 @@ def _add_events(signal, second_rates, sfreq, subject, rng):
     for column, name in enumerate(_EVENTS):
         seconds = np.repeat(np.arange(len(counts)), counts[:, column])
         for onset in seconds + rng.random(seconds.size):
-            waveform = _waveform(name, sfreq, subject, rng) * subject["gain"]
+            scale = subject["gain"] * subject.get("event_scale", np.ones(len(_EVENTS)))[column]
+            waveform = _waveform(name, sfreq, subject, rng) * scale
             start = int(onset * sfreq)
             stop = min(start + waveform.size, signal.size)
             signal[start:stop] += waveform[: stop - start]
@@ -353,16 +521,48 @@ def _n_epochs(hours):
     return n_epochs
 
 
-def simulate_sleep_raw(hours=8.0, *, sfreq=100.0, random_state=None, verbose=None):
+def simulate_sleep_raw(
+    hours=8.0,
+    *,
+    sfreq=100.0,
+    hypnogram=None,
+    derivation="frontal",
+    subject=None,
+    artefacts=False,
+    band=None,
+    random_state=None,
+    verbose=None,
+):
     """Simulate one night of single-channel sleep EEG as a continuous recording.
+
+    The defaults give the package's standard simulated night. The other arguments draw what
+    differs between people and labs, for benchmarks that must not flatter a model trained on
+    the standard nights: another derivation, another subject (gain x0.3-3, own alpha and
+    spindle frequencies, strength of alpha, spindles and slow waves), another sampling rate
+    with the band an amplifier at that rate records, artefacts, and real stage sequences.
 
     Parameters
     ----------
     hours : float
-        Length of the recording (after the standard trimming of wake to 30 min around sleep).
+        Length of the recording (after the standard trimming of wake to 30 min around sleep);
+        ignored with ``hypnogram``.
     sfreq : float
         Sampling rate in Hz (Sleep-EDF: 100 Hz; HMC: 256 Hz; SHHS: 125 Hz). Above 100 Hz the
         subject's 50 or 60 Hz line noise is included.
+    hypnogram : array-like | None
+        The stage of each 30-s epoch (indices into :data:`mne_sscsleep.STAGES`), e.g. a real
+        night varied by :func:`simulate_hypnogram` with ``template=``; None draws one.
+    derivation : ``'frontal'`` | ``'central'`` | ``'occipital'``
+        The derivation family (:data:`DERIVATIONS`): Fpz-Cz, C4-A1 or Pz-Oz, each with its own
+        mix of rhythms and transients.
+    subject : dict | None
+        The person and their recording, from :func:`simulate_subject`; None draws a subject of
+        the standard nights' narrower variety.
+    artefacts : bool
+        Add electrode pops, sweat waves and large movements.
+    band : tuple of float | None
+        ``(highpass, lowpass)`` in Hz of the recording amplifier (e.g. ``(0.3, 0.4 * sfreq)``);
+        None records the simulated signal as it is.
     random_state : int | numpy.random.Generator | None
         Seed or generator; the same seed gives the same night.
     verbose : bool | str | int | None
@@ -371,7 +571,8 @@ def simulate_sleep_raw(hours=8.0, *, sfreq=100.0, random_state=None, verbose=Non
     Returns
     -------
     raw : mne.io.RawArray
-        One EEG channel ``'EEG Fpz-Cz'`` in volts, with one annotation per 30-s epoch described
+        One EEG channel (``'EEG Fpz-Cz'`` for the frontal derivation) in volts, with one
+        annotation per 30-s epoch described
         as in Sleep-EDF's hypnograms (``'Sleep stage W'``, ``'Sleep stage 1'``,
         ``'Sleep stage 2'``, ``'Sleep stage 3'``, ``'Sleep stage 4'``, ``'Sleep stage R'``): N3
         epochs are R&K stage 4 where high-amplitude delta fills more than half of the epoch,
@@ -395,10 +596,36 @@ def simulate_sleep_raw(hours=8.0, *, sfreq=100.0, random_state=None, verbose=Non
     import mne
 
     sfreq = _check_sfreq(sfreq)
+    if derivation not in DERIVATIONS:
+        raise ValueError(
+            f"derivation must be one of {', '.join(map(repr, DERIVATIONS))}, got {derivation!r}."
+        )
     rng = np.random.default_rng(random_state)
-    stages = simulate_hypnogram(_n_epochs(hours), random_state=rng)
-    signal, delta_share = _simulate_night(stages, sfreq, rng, return_delta_share=True)
-    info = mne.create_info([CHANNEL], sfreq, ch_types="eeg")
+    if hypnogram is None:
+        stages = simulate_hypnogram(_n_epochs(hours), random_state=rng)
+    else:
+        stages = np.asarray(hypnogram, dtype=np.int64)
+        if stages.ndim != 1 or len(stages) < 10 or stages.min() < 0 or stages.max() > R:
+            raise ValueError(
+                "hypnogram must be at least 10 stage indices 0..4 (W, N1, N2, N3, R)."
+            )
+    signal, delta_share = _simulate_night(
+        stages,
+        sfreq,
+        rng,
+        return_delta_share=True,
+        subject=subject,
+        derivation=derivation,
+        artefacts=artefacts,
+    )
+    if band is not None:
+        from mne.filter import filter_data
+
+        low, high = band
+        signal = filter_data(
+            signal, sfreq, low, min(high, 0.49 * sfreq), method="iir", verbose="error"
+        )
+    info = mne.create_info([DERIVATIONS[derivation]["channel"]], sfreq, ch_types="eeg")
     info["description"] = SIMULATED_DESCRIPTION
     raw = mne.io.RawArray(signal[np.newaxis] * 1e-6, info, verbose=verbose)
     onsets = np.arange(len(stages)) * EPOCH_DURATION

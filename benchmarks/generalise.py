@@ -1,0 +1,365 @@
+"""How well does it generalise? Three protocols built to be hard, with the baselines beside us.
+
+The simulated nights here differ between people and labs the way real recordings do (see
+:func:`mne_sscsleep.datasets.simulate_sleep_raw`): each person has their own gain (x0.3-3),
+alpha and spindle frequencies and strength of alpha, spindles and slow waves; each lab its own
+derivation (frontal Fpz-Cz, central C4-A1, parietal-occipital Pz-Oz), sampling rate (50-256 Hz,
+with the band an amplifier at that rate records), mains frequency and amplifier filters; the
+recordings carry movements, electrode pops and sweat. Every night follows one of the 20 real
+Sleep-EDF expert hypnograms (``../shared/data/sleep-edf-hypnograms``; 10 people, 2 nights each),
+cropped and jittered so that no night repeats exactly, and is resampled to 100 Hz by the
+package's loaders, as a user's recording would be.
+
+Protocols (every model on the same folds; scores per fold, with the spread, and pooled):
+
+- ``whole``: whole nights, one frontal lab at 100 Hz, 10 people x 2 nights, 5-fold by person
+  (8 people to train, 2 to test);
+- ``small``: 8 people x one 30-min excerpt each, central derivation, native rates 100, 128, 200
+  and 256 Hz, leave one person out (~420 training epochs), predictions pooled;
+- ``shift``: train on one lab (frontal, 100 Hz; 5 people x 2 nights), test on other people in
+  another lab (central at 256 Hz, or occipital at 128 Hz); 4 folds (2 labs x 2 halves).
+
+Models: ``features`` (YASA's features with its rolling context, per-night scaling and time of
+night, gradient boosting: what a user would otherwise train), ``yasa`` (YASA's pretrained stager,
+not trained on these data), and SSCSleepClassifier configurations (``CONFIGS``).
+
+Usage::
+
+    python benchmarks/generalise.py data --cache /tmp/generalise
+    python benchmarks/generalise.py run --cache /tmp/generalise --protocol small \\
+        --models features,yasa,lite --seeds 0 1 --out generalise-results
+    python benchmarks/generalise.py table --out generalise-results
+
+SIMULATED data: they compare models on what differs between people and labs; they say nothing
+about accuracy on real sleep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HYPNOGRAMS = Path(__file__).resolve().parents[2] / "shared" / "data" / "sleep-edf-hypnograms"
+STAGE_NAMES = np.array(["W", "N1", "N2", "N3", "R"])
+#: The labs of the protocols: derivation, native rate, mains, amplifier band.
+LABS = {
+    "frontal100": dict(derivation="frontal", sfreq=100.0, line_freq=50.0, band=(0.3, 45.0)),
+    "central256": dict(derivation="central", sfreq=256.0, line_freq=60.0, band=(0.1, 100.0)),
+    "occipital128": dict(derivation="occipital", sfreq=128.0, line_freq=50.0, band=(0.5, 50.0)),
+    "central100": dict(derivation="central", sfreq=100.0, line_freq=50.0, band=(0.3, 40.0)),
+    "central128": dict(derivation="central", sfreq=128.0, line_freq=60.0, band=(0.3, 50.0)),
+    "central200": dict(derivation="central", sfreq=200.0, line_freq=50.0, band=(0.3, 70.0)),
+}
+
+
+def real_hypnograms(folder=HYPNOGRAMS):
+    """The 20 Sleep-EDF hypnograms as ``{(person, night): stages}`` (stage indices, 30-s)."""
+    import mne
+
+    from mne_sscsleep import stage_indices
+
+    nights = {}
+    for path in sorted(Path(folder).glob("SC4*-Hypnogram.edf")):
+        annotations = mne.read_annotations(path)
+        stages = []
+        for description, duration in zip(annotations.description, annotations.duration):
+            n = int(round(duration / 30.0))
+            try:
+                stage = int(stage_indices([description])[0])
+            except ValueError:  # 'Sleep stage ?', 'Movement time': wake for the simulator
+                stage = 0
+            stages += [stage] * n
+        person, night = int(path.name[3:5]), int(path.name[5])
+        nights[person, night] = np.array(stages, dtype=np.int64)
+    if len(nights) != 20:
+        raise SystemExit(f"expected the 20 Sleep-EDF hypnograms in {folder}, found {len(nights)}")
+    return nights
+
+
+def simulate_night(stages, lab, person_subject, seed):
+    """One night's 30-s epochs at 100 Hz (loaded as a user would) and their stages."""
+    from mne_sscsleep.datasets import epochs_from_raw, simulate_sleep_raw
+
+    raw = simulate_sleep_raw(
+        sfreq=lab["sfreq"],
+        hypnogram=stages,
+        derivation=lab["derivation"],
+        subject={**person_subject, "line_freq": lab["line_freq"]},
+        artefacts=True,
+        band=lab["band"],
+        random_state=seed,
+        verbose="error",
+    )
+    epochs, y = epochs_from_raw(raw, sfreq=100.0, verbose="error")
+    return epochs.get_data().astype(np.float32), np.asarray(y)
+
+
+def build(cache):
+    """Simulate the three protocols' data into ``cache`` (one .npz per protocol)."""
+    from mne_sscsleep.datasets import simulate_hypnogram, simulate_subject
+
+    cache = Path(cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    templates = real_hypnograms()
+    persons = {person: simulate_subject(1000 + person) for person in range(10)}
+
+    def collect(rows, name):
+        X = np.concatenate([row[0] for row in rows])
+        y = np.concatenate([row[1] for row in rows])
+        person = np.concatenate([np.full(len(row[1]), row[2]) for row in rows])
+        recording = np.concatenate([np.full(len(row[1]), index) for index, row in enumerate(rows)])
+        lab = np.concatenate([np.full(len(row[1]), row[3]) for row in rows])
+        np.savez(cache / f"{name}.npz", X=X, y=y, person=person, recording=recording, lab=lab)
+        print(f"{name}: {len(y)} epochs, {len(rows)} recordings", flush=True)
+
+    start = time.perf_counter()
+    rows = []
+    for (person, night), template in templates.items():
+        seed = 100 * person + night
+        stages = simulate_hypnogram(template=template, random_state=seed)
+        X, y = simulate_night(stages, LABS["frontal100"], persons[person], seed)
+        rows.append((X, y, person, "frontal100"))
+    collect(rows, "whole")
+    rows = []
+    small_labs = ["central100", "central128", "central200", "central256"]
+    for person in range(8):
+        template = templates[person, 1]
+        stages = simulate_hypnogram(template=template, random_state=500 + person)
+        rng = np.random.default_rng(700 + person)
+        sleep = np.flatnonzero(stages != 0)
+        start_epoch = int(rng.integers(max(sleep[0] - 20, 0), sleep[-1] - 60))
+        excerpt = stages[max(start_epoch - 10, 0) : start_epoch + 70]  # edges for resampling
+        lab = small_labs[person % len(small_labs)]
+        X, y = simulate_night(excerpt, LABS[lab], persons[person], 900 + person)
+        keep = slice(10 if start_epoch >= 10 else 0, None)
+        X, y = X[keep][:60], y[keep][:60]
+        rows.append((X, y, person, lab))
+    collect(rows, "small")
+    rows = []
+    for (person, night), template in templates.items():
+        stages = simulate_hypnogram(template=template, random_state=3000 + 10 * person + night)
+        seed = 3000 + 10 * person + night
+        for offset, lab in enumerate(["frontal100", "central256", "occipital128"]):
+            X, y = simulate_night(stages, LABS[lab], persons[person], seed + 7919 * offset)
+            rows.append((X, y, person, lab))
+    collect(rows, "shift")
+    print(f"built in {time.perf_counter() - start:.0f} s")
+
+
+def load(cache, protocol):
+    data = np.load(Path(cache) / f"{protocol}.npz", allow_pickle=False)
+    return {key: data[key] for key in data.files}
+
+
+def folds(protocol, data):
+    """``(name, train, test)`` index arrays of a protocol."""
+    person, lab = data["person"], data["lab"]
+    if protocol == "whole":
+        from sklearn.model_selection import GroupKFold
+
+        for index, (train, test) in enumerate(GroupKFold(5).split(person, person, person)):
+            yield f"fold{index}", train, test
+    elif protocol == "small":
+        for held_out in np.unique(person):
+            yield (
+                f"person{held_out}",
+                *(
+                    np.flatnonzero(person != held_out),
+                    np.flatnonzero(person == held_out),
+                ),
+            )
+    elif protocol == "shift":
+        for target in ("central256", "occipital128"):
+            for half in (0, 1):
+                mine = (person < 5) == (half == 0)
+                train = np.flatnonzero((lab == "frontal100") & mine)
+                test = np.flatnonzero((lab == target) & ~mine)
+                yield f"{target}-half{half}", train, test
+    else:
+        raise SystemExit(f"unknown protocol {protocol!r}")
+
+
+#: SSCSleepClassifier configurations (classifier parameters) compared here.
+CONFIGS = {
+    "lite": dict(preset="lite"),
+    "lite_context2": dict(preset="lite", context=2),
+}
+
+
+def run_model(name, data, train, test, seed):
+    """Predicted labels of ``test`` and the fit time."""
+    X, y, recording = data["X"], data["y"], data["recording"]
+    start = time.perf_counter()
+    if name == "features":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        from mne_sscsleep._features import yasa_features
+
+        model = HistGradientBoostingClassifier(random_state=seed)
+        model.fit(yasa_features(X[train], 100.0, recording[train]), y[train])
+        fit_s = time.perf_counter() - start
+        return model.predict(yasa_features(X[test], 100.0, recording[test])), fit_s
+    if name == "yasa":
+        return _yasa(X[test], recording[test]), np.nan
+    from mne_sscsleep import SSCSleepClassifier
+
+    params = {"max_epochs": 30, **CONFIGS[name]}
+    clf = SSCSleepClassifier(**params, random_state=seed, verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X[train], y[train], recording=recording[train])
+        fit_s = time.perf_counter() - start
+        return clf.predict(X[test], recording=recording[test]), fit_s
+
+
+def _yasa(X, recording):
+    import mne
+    import yasa
+
+    predicted = np.empty(len(X), dtype=object)
+    for name in np.unique(recording):
+        rows = np.flatnonzero(recording == name)
+        raw = mne.io.RawArray(
+            X[rows, 0].reshape(1, -1), mne.create_info(["EEG"], 100.0, "eeg"), verbose="error"
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hypno = np.asarray(yasa.SleepStaging(raw, eeg_name="EEG").predict().hypno)
+        predicted[rows] = hypno[: len(rows)]
+    return predicted.astype(str)
+
+
+def run(args):
+    from mne_sscsleep.metrics import sleep_report
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = load(args.cache, args.protocol)
+    results = out / f"{args.protocol}.jsonl"
+    done = set()
+    if results.exists():
+        for line in results.read_text().splitlines():
+            row = json.loads(line)
+            done.add((row["model"], row["seed"], row["fold"]))
+    for seed in args.seeds:
+        for fold, train, test in folds(args.protocol, data):
+            for name in args.models.split(","):
+                seed_used = 0 if name == "yasa" else seed
+                if (name, seed_used, fold) in done:
+                    continue
+                predicted, fit_s = run_model(name, data, train, test, seed_used)
+                report = sleep_report(data["y"][test], predicted)
+                row = dict(
+                    model=name,
+                    seed=seed_used,
+                    fold=fold,
+                    macro_f1=report.macro_f1,
+                    n1_f1=report.n1_f1,
+                    kappa=report.kappa,
+                    accuracy=report.accuracy,
+                    f1=dict(zip(STAGE_NAMES.tolist(), report.f1.tolist())),
+                    fit_s=fit_s,
+                    test=test.tolist(),
+                    predicted=[str(label) for label in predicted],
+                )
+                with open(results, "a") as fid:
+                    fid.write(json.dumps(row) + "\n")
+                done.add((name, seed_used, fold))
+                print(
+                    f"{args.protocol} seed {seed_used} {fold:<18} {name:<24} MF1 "
+                    f"{report.macro_f1:.3f} N1-F1 {report.n1_f1:.3f} kappa {report.kappa:.3f} "
+                    f"({fit_s:.0f} s)",
+                    flush=True,
+                )
+
+
+def table(args, cache=None):
+    """Markdown tables: per model, mean +- sd over folds (and seeds), pooled, and paired by
+    fold against the feature model."""
+    from mne_sscsleep.metrics import sleep_report
+
+    lines = []
+    for results in sorted(Path(args.out).glob("*.jsonl")):
+        protocol = results.stem
+        rows = [json.loads(line) for line in results.read_text().splitlines()]
+        y = load(args.cache, protocol)["y"] if args.cache else None
+        models = list(dict.fromkeys(row["model"] for row in rows))
+        by = {(r["model"], r["seed"], r["fold"]): r for r in rows}
+        lines += [
+            f"\n{protocol}\n",
+            "| model | MF1 (folds) | N1-F1 (folds) | kappa (folds) | pooled MF1 | pooled N1-F1 "
+            "| MF1 - features (paired) | N1-F1 - features (paired) | wins |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for model in models:
+            mine = [r for r in rows if r["model"] == model]
+
+            def spread(key, mine=mine):
+                values = np.array([r[key] for r in mine])
+                return f"{values.mean():.3f} ± {values.std(ddof=1) if len(values) > 1 else 0:.3f}"
+
+            pooled = ("-", "-")
+            if y is not None:
+                per_seed = []
+                for seed in sorted({r["seed"] for r in mine}):
+                    index = np.concatenate([r["test"] for r in mine if r["seed"] == seed])
+                    labels = np.concatenate([r["predicted"] for r in mine if r["seed"] == seed])
+                    report = sleep_report(y[index], labels)
+                    per_seed.append((report.macro_f1, report.n1_f1))
+                pooled = tuple(f"{np.mean([p[k] for p in per_seed]):.3f}" for k in (0, 1))
+            paired = {"macro_f1": [], "n1_f1": []}
+            for r in mine:
+                reference = by.get(("features", r["seed"], r["fold"]))
+                if reference is not None and model != "features":
+                    for key in paired:
+                        paired[key].append(r[key] - reference[key])
+            cells = []
+            for key in paired:
+                values = np.array(paired[key])
+                cells.append(
+                    f"{values.mean():+.3f} ± {values.std(ddof=1):.3f}" if len(values) > 1 else "-"
+                )
+            wins = (
+                f"{int(np.sum(np.array(paired['macro_f1']) > 0))}/{len(paired['macro_f1'])}"
+                if paired["macro_f1"]
+                else "-"
+            )
+            lines.append(
+                f"| {model} | {spread('macro_f1')} | {spread('n1_f1')} | {spread('kappa')} | "
+                f"{pooled[0]} | {pooled[1]} | {cells[0]} | {cells[1]} | {wins} |"
+            )
+    text = "\n".join(lines)
+    print(text)
+    return text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    data = commands.add_parser("data", help="simulate the protocols' data")
+    data.add_argument("--cache", required=True)
+    runner = commands.add_parser("run", help="train and score models on one protocol")
+    runner.add_argument("--cache", required=True)
+    runner.add_argument("--protocol", choices=("whole", "small", "shift"), required=True)
+    runner.add_argument("--models", default="features,yasa,lite")
+    runner.add_argument("--seeds", type=int, nargs="+", default=[0])
+    runner.add_argument("--out", required=True)
+    tables = commands.add_parser("table", help="print the tables of the results")
+    tables.add_argument("--out", required=True)
+    tables.add_argument("--cache")
+    args = parser.parse_args(argv)
+    if args.command == "data":
+        build(args.cache)
+    elif args.command == "run":
+        run(args)
+    else:
+        table(args)
+
+
+if __name__ == "__main__":
+    main()
