@@ -7,6 +7,7 @@ augmentation and loss -> probabilities over the stages the model knows -> the us
 
 from __future__ import annotations
 
+import copy
 import datetime
 import re
 import sys
@@ -14,7 +15,6 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.model_selection import GroupShuffleSplit
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring, LoadInitState, PrintLog, ProgressBar
 from skorch.dataset import ValidSplit
@@ -22,7 +22,7 @@ from skorch.exceptions import NotInitializedError
 from skorch.history import History
 from skorch.utils import to_tensor
 
-from ._epochs import EpochsDataset, check_epochs, check_epochs_labels
+from ._epochs import EpochsDataset, check_epochs, check_epochs_labels, recording_scales
 from ._stages import (
     DEFAULT_SFREQ,
     N_STAGES,
@@ -42,6 +42,7 @@ from .training import (
     EpochLoader,
     PairLoader,
     PassTimeEstimate,
+    RecordingSplit,
     get_preset,
     is_main_process,
     process_group,
@@ -50,9 +51,6 @@ from .training import (
 
 #: Fewest training epochs accepted: enough for a validation split and a few batches.
 MIN_TRAINING_EPOCHS = 20
-#: Recordings from which the default validation split holds out whole recordings (10 % of
-#: fewer recordings would be less than one, or a large share of the data).
-MIN_RECORDINGS_FOR_RECORDING_SPLIT = 10
 #: Parameters (beside every ``module__*``) that the fitted network and its inputs follow: a
 #: fitted model whose parameters changed since cannot predict or be saved.
 _NETWORK_PARAMS = ("module", "preset", "sfreq", "context", "context_model", "night_time")
@@ -97,9 +95,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
       penalty of :class:`N1Adaptation`; AdamW; gain and time-stretch augmentation).
 
     Any explicit ``module``, ``module__*``, ``criterion__*``, ``callbacks__*``,
-    ``optimizer``, ``optimizer__*``, ``lr`` or ``augmentation`` wins over the preset. A
-    stratified 10 % of the training epochs is held out to monitor macro-F1, stop early and
-    restore the best epoch.
+    ``optimizer``, ``optimizer__*``, ``lr`` or ``augmentation`` wins over the preset. 10 % of
+    the training recordings (at least one; of the epochs, stratified, with fewer than three
+    recordings) are held out to monitor macro-F1, stop early and restore the best epoch.
 
     Parameters
     ----------
@@ -126,9 +124,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
         ``iterator_train__n1_share`` set the pair shares, ``iterator_train__num_workers`` etc.
         go to the ``DataLoader``.
     train_split : callable | None
-        The validation split (skorch's ``ValidSplit``); None trains on everything (no early
-        stopping). A ``ValidSplit`` without a ``random_state`` of its own draws its split from
-        the classifier's ``random_state``.
+        The validation split: :class:`~mne_sscsleep.training.RecordingSplit` (whole recordings
+        held out) or any skorch ``train_split`` (``ValidSplit``, ``predefined_split``); None
+        trains on everything (no early stopping). A split without a ``random_state`` of its own
+        draws from the classifier's ``random_state``.
     augmentation : ``'auto'`` | type of torch.nn.Module | None
         Training-time augmentation of each batch, on the model's device (arguments as
         ``augmentation__gain_jitter``, ``augmentation__time_stretch``). ``'auto'``: the
@@ -156,6 +155,13 @@ class SSCSleepClassifier(NeuralNetClassifier):
         What to do with flat epochs (peak-to-peak below 0.1 uV: an electrode off or a
         zero-filled gap) in ``fit`` and ``predict``: an error (default), a warning, or
         nothing. :func:`~mne_sscsleep.stage` leaves such epochs unscored instead.
+    scaling : None | ``'recording'``
+        ``'recording'``: divide each recording by its own typical amplitude (the median over
+        its epochs of their standard deviation) as batches are read, so that a person's or an
+        amplifier's gain does not shift what the model sees (see
+        :func:`~mne_sscsleep._epochs.recording_scales`); the same in ``fit``, ``predict`` and
+        :func:`~mne_sscsleep.stage`. Recordings come from ``recording=``, the Epochs'
+        metadata, or one per array.
     patience : ``'auto'`` | int | None
         Early-stopping patience in epochs (on validation macro-F1); None disables it.
         ``'auto'``: the preset's, 10 for ``'paper'`` (its loss schedule starts slowly: the
@@ -252,7 +258,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         batch_size=64,
         iterator_train=PairLoader,
         iterator_valid=EpochLoader,
-        train_split=ValidSplit(0.1, stratified=True),  # noqa: B008
+        train_split=RecordingSplit(0.1),  # noqa: B008
         augmentation="auto",
         predict_nonlinearity=stage_softmax,
         classes=None,
@@ -261,6 +267,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         picks=None,
         resample=False,
         on_flat="raise",
+        scaling=None,
         patience="auto",
         context=0,
         context_model="gru",
@@ -300,6 +307,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         self.picks = picks
         self.resample = resample
         self.on_flat = on_flat
+        self.scaling = scaling
         self.patience = patience
         self.random_state = random_state
 
@@ -385,34 +393,22 @@ class SSCSleepClassifier(NeuralNetClassifier):
             dataset = check_epochs_labels(X, y, recording=recording, **self._input_options())
         self._warn_if_other_channel(dataset)
         self._warn_if_unordered(X, dataset, recording)
+        if self.scaling == "recording" and dataset.scale is None:
+            dataset = dataset.scaled(recording_scales(dataset))
         return dataset
 
     def get_split_datasets(self, X, y=None, **fit_params):
-        split = self.train_split
-        if not isinstance(split, ValidSplit) or fit_params.get("groups") is not None:
-            return super().get_split_datasets(X, y, **fit_params)
-        seed = split.random_state
-        if seed is None and self.random_state is not None:
-            seed = self._seed(_SEED_SPLIT)
         dataset = self.get_dataset(X, y)
-        root, indices = resolve_dataset(dataset)
-        recording = root.recording if indices is None else root.recording[indices]
-        n_recordings = len(np.unique(recording))
-        by_recording = (
-            isinstance(split.cv, float) and n_recordings >= MIN_RECORDINGS_FOR_RECORDING_SPLIT
-        )
-        if by_recording:
-            # Epochs of one night are not independent: hold out whole recordings, so that
-            # the validation scores are not optimistic.
-            splitter = GroupShuffleSplit(n_splits=1, test_size=split.cv, random_state=seed)
-            train, valid = next(splitter.split(np.zeros(len(recording)), groups=recording))
-            dataset_train = torch.utils.data.Subset(dataset, train)
-            dataset_valid = torch.utils.data.Subset(dataset, valid)
-        else:
-            seeded = ValidSplit(split.cv, stratified=split.stratified, random_state=seed)
-            dataset_train, dataset_valid = seeded(dataset, y, **fit_params)
+        split = self.train_split
+        if split is None:
+            return dataset, None
+        if getattr(split, "random_state", 0) is None and self.random_state is not None:
+            # The classifier's seed decides the split, the same in every process.
+            split = copy.copy(split)
+            split.random_state = self._seed(_SEED_SPLIT)
+        dataset_train, dataset_valid = split(dataset, y, **fit_params)
         if self.verbose and is_main_process():
-            print(_validation_note(dataset_valid, recording, n_recordings, by_recording))
+            print(_validation_note(dataset_train, dataset_valid))
         return dataset_train, dataset_valid
 
     def get_params_for(self, prefix):
@@ -874,7 +870,12 @@ class SSCSleepClassifier(NeuralNetClassifier):
     def _patience(self):
         return self._preset().patience if self.patience == "auto" else self.patience
 
+    def _check_scaling(self):
+        if self.scaling not in (None, "recording"):
+            raise ValueError(f"scaling must be None or 'recording', got {self.scaling!r}.")
+
     def _input_options(self):
+        self._check_scaling()
         return dict(
             sfreq=self.sfreq, picks=self.picks, resample=self.resample, on_flat=self.on_flat
         )
@@ -930,11 +931,12 @@ class SSCSleepClassifier(NeuralNetClassifier):
         """Check the training labels, then store the user's label of each stage."""
         stages = dataset.y
         counts = np.bincount(stages, minlength=N_STAGES)
-        minimum = self._min_training_epochs(counts)
+        minimum = self._min_training_epochs(counts, dataset.recording)
         if len(stages) < minimum:
             raise ValueError(
                 f"Got {len(stages)} training epochs; SSCSleepClassifier needs at least "
-                f"{minimum} here{self._minimum_reason(counts)} (a whole night has ~1000)."
+                f"{minimum} here{self._minimum_reason(counts, dataset.recording)} (a whole "
+                "night has ~1000)."
             )
         seen = np.flatnonzero(counts)
         if len(seen) < 2:
@@ -953,7 +955,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
                     f"The training data hold stage(s) {', '.join(unknown)}, which classes="
                     f"{list(classes)!r} does not name; add them to classes or drop those epochs."
                 )
-        self._check_validation_split(stages)  # before any fitted attribute changes
+        # Before any fitted attribute changes.
+        self._check_validation_split(stages, dataset.recording)
         missing = [STAGES[stage] for stage in range(N_STAGES) if counts[stage] == 0]
         if missing:
             consequence = (
@@ -1124,26 +1127,30 @@ class SSCSleepClassifier(NeuralNetClassifier):
                 "classes=['W', 'N1', 'N2', 'N3', 'R'] (a parameter, or partial_fit's argument on "
                 "the first call)."
             )
-        self._check_validation_split(dataset.y)
+        self._check_validation_split(dataset.y, dataset.recording)
 
-    def _stratified_share(self):
+    def _stratified_share(self, recording):
         """The validation share of a stratified split of epochs, or None."""
         split = self.train_split
+        if isinstance(split, RecordingSplit):
+            if split.by_recording(len(np.unique(recording))):
+                return None
+            return split.share
         if isinstance(split, ValidSplit) and split.stratified and isinstance(split.cv, float):
             return split.cv
         return None
 
-    def _min_training_epochs(self, counts):
+    def _min_training_epochs(self, counts, recording):
         """Fewest epochs a fit accepts: MIN_TRAINING_EPOCHS, more for a stratified split."""
-        share = self._stratified_share()
+        share = self._stratified_share(recording)
         n_stages = int(np.count_nonzero(counts))
         if share is None:
             return MIN_TRAINING_EPOCHS
         # Every stage needs an epoch on both sides of the split.
         return max(MIN_TRAINING_EPOCHS, int(np.ceil(n_stages / min(share, 1 - share))))
 
-    def _minimum_reason(self, counts):
-        share = self._stratified_share()
+    def _minimum_reason(self, counts, recording):
+        share = self._stratified_share(recording)
         if share is None:
             return ""
         return (
@@ -1152,12 +1159,12 @@ class SSCSleepClassifier(NeuralNetClassifier):
             f"down to {MIN_TRAINING_EPOCHS}, without validation or early stopping"
         )
 
-    def _check_validation_split(self, stages):
-        share = self._stratified_share()
+    def _check_validation_split(self, stages, recording):
+        share = self._stratified_share(recording)
         if share is None:
             return
         counts = np.bincount(stages, minlength=N_STAGES)
-        minimum = self._min_training_epochs(counts)
+        minimum = self._min_training_epochs(counts, recording)
         present = counts[counts > 0]
         if len(stages) < minimum or present.min() < 2:
             rarest = STAGES[int(np.flatnonzero(counts == present.min())[0])]
@@ -1238,23 +1245,26 @@ def _interactive(stream):
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def _validation_note(dataset_valid, recording, n_recordings, by_recording):
+def _validation_note(dataset_train, dataset_valid):
     """One line saying what the valid_* columns score."""
-    n_valid = len(dataset_valid)
-    if by_recording:
-        held_out = len(np.unique(recording[np.asarray(dataset_valid.indices)]))
+    train_root, train = resolve_dataset(dataset_train)
+    valid_root, valid = resolve_dataset(dataset_valid)
+    train_recordings = set(np.asarray(train_root.recording)[train].tolist())
+    valid_recordings = set(np.asarray(valid_root.recording)[valid].tolist())
+    n_recordings = len(train_recordings | valid_recordings)
+    if valid_root is train_root and not train_recordings & valid_recordings:
         return (
-            f"Validation (valid_* columns): {held_out} of {n_recordings} training recordings "
-            f"({n_valid} epochs) held out whole; the model never trains on them."
+            f"Validation (valid_* columns): {len(valid_recordings)} of {n_recordings} training "
+            f"recordings ({len(valid)} epochs) held out whole; the model never trains on them."
         )
-    share = f"{n_valid} epochs" + (
+    share = f"{len(valid)} epochs" + (
         f" from the same {n_recordings} recordings" if n_recordings > 1 else ""
     )
     return (
         f"Validation (valid_* columns): a random split of the training epochs ({share}); "
-        "their neighbours in the night are trained on, so these scores are optimistic. With "
-        f"{MIN_RECORDINGS_FOR_RECORDING_SPLIT} or more recordings (metadata 'recording' or "
-        "'subject', or recording=), whole recordings are held out instead."
+        "their neighbours in the night are trained on, so these scores are optimistic. With 3 "
+        "or more recordings (metadata 'recording' or 'subject', or recording=), whole "
+        "recordings are held out instead."
     )
 
 

@@ -142,6 +142,7 @@ class EpochsDataset(Dataset):
                 f"shapes {self.recording.shape} and {self.time_index.shape}."
             )
         self.stage_map = None  # {label: stage} used to read the labels, if not their names
+        self.scale = None  # per-epoch factors applied as batches are read (see recording_scales)
         self.provenance = {}  # where the epochs came from (see data_provenance)
         self._order = self._night_time = None  # computed when first needed
 
@@ -238,14 +239,35 @@ class EpochsDataset(Dataset):
             self._night_time = np.column_stack([hours, share]).astype(np.float32)
         return self._night_time
 
+    def scaled(self, scale):
+        """The same epochs, each multiplied by its factor as it is read (a shallow copy).
+
+        Parameters
+        ----------
+        scale : ndarray of float32, shape (n_epochs,) | None
+            One factor per epoch (see :func:`recording_scales`); None: none.
+
+        Returns
+        -------
+        dataset : EpochsDataset
+            A dataset sharing this one's data.
+        """
+        import copy
+
+        dataset = copy.copy(self)
+        dataset.scale = None if scale is None else np.asarray(scale, dtype=np.float32)
+        return dataset
+
     def __getitem__(self, index):
         if isinstance(index, dict):  # {"centres": positions, "context": k} from the loaders
             return self._windows(index["centres"], int(index["context"]))
         X, y = self.X, self.y
         if isinstance(index, (int, np.integer)):
-            xb = torch.from_numpy(np.array(X[index]))
+            xb = np.array(X[index])
+            if self.scale is not None:
+                xb *= self.scale[index]
             yb = torch.tensor(0 if y is None else int(y[index]), dtype=torch.int64)
-            return xb, yb
+            return torch.from_numpy(xb), yb
         if isinstance(index, slice):
             xb = X[index]
             if not xb.flags.writeable:  # read-only memmaps: torch wants writable memory
@@ -260,10 +282,64 @@ class EpochsDataset(Dataset):
             xb[order] = X[index[order]]
             n_rows = len(index)
             yb = None if y is None else np.asarray(y)[index]
+        if self.scale is not None:
+            xb = xb * self.scale[index][:, np.newaxis, np.newaxis]
         xb = torch.from_numpy(np.ascontiguousarray(xb))
         if yb is None:
             return xb, torch.zeros(n_rows, dtype=torch.int64)
         return xb, torch.as_tensor(yb, dtype=torch.int64)
+
+
+#: Median epoch standard deviation (volts) that recording scaling brings every recording to:
+#: typical scalp sleep EEG, so networks see the amplitudes they would see unscaled.
+TARGET_STD_VOLTS = 20e-6
+
+
+def recording_scales(dataset, *, target=TARGET_STD_VOLTS):
+    """Per-epoch factors that bring each recording's median epoch spread to ``target``.
+
+    Amplitude differs between people (skull, age) and recordings (electrodes, amplifier gain,
+    derivation) by a factor of ten and more, while the shape of each stage's EEG does not.
+    Dividing each recording by its own typical spread, the median over its epochs of their
+    standard deviation (flat epochs left out), removes that factor, as U-Sleep scales each
+    recording by its robust spread and YASA scales its features per night: the amplitude that
+    marks N3 is then relative to the person's other epochs. Computed from the recording's own
+    signal, the same way in training, prediction and staging.
+
+    Parameters
+    ----------
+    dataset : EpochsDataset
+        Epochs with their ``recording`` codes.
+    target : float
+        The median epoch standard deviation after scaling, in volts.
+
+    Returns
+    -------
+    scale : ndarray of float32, shape (n_epochs,)
+        The factor of each epoch (that of its recording).
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(0, 1e-4, (6, 1, 3000)).astype(np.float32)
+    >>> dataset = EpochsDataset(X, recording=[0, 0, 0, 1, 1, 1])
+    >>> np.round(recording_scales(dataset) * 1e-4 / TARGET_STD_VOLTS, 2).tolist()
+    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    """
+    X, recording = dataset.X, dataset.recording
+    std = np.empty(len(X))
+    ptp = np.empty(len(X))
+    for start in range(0, len(X), _CHUNK):
+        block = np.asarray(X[start : start + _CHUNK], dtype=np.float32)
+        std[start : start + len(block)] = block.std(axis=(1, 2), dtype=np.float64)
+        ptp[start : start + len(block)] = np.ptp(block, axis=(1, 2))
+    scale = np.ones(len(X), dtype=np.float32)
+    for code in np.unique(recording):
+        mine = recording == code
+        usable = mine & (ptp >= FLAT_PTP_VOLTS)
+        typical = float(np.median(std[usable])) if usable.any() else 0.0
+        if typical > 0:
+            scale[mine] = target / typical
+    return scale
 
 
 def check_epochs(

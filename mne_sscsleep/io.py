@@ -33,7 +33,7 @@ from ._check import atomic_write, check_output_file, first_line
 from ._stages import EPOCH_DURATION, N_STAGES, STAGES
 from ._version import __version__
 from .nn import AdaptiveLoss, Augmentation, SSCSleepNet, SSCSleepNetLite, stage_softmax
-from .training import EpochLoader, PairLoader, get_preset
+from .training import EpochLoader, PairLoader, RecordingSplit, get_preset
 
 __all__ = [
     "COMPONENT_FIELDS",
@@ -71,6 +71,7 @@ REGISTRY = {
     "torch.nn.CrossEntropyLoss": ("loss", torch.nn.CrossEntropyLoss),
     **{name: ("optimizer", optimizer) for name, optimizer in _optimizers().items()},
     "ValidSplit": ("split", ValidSplit),
+    "RecordingSplit": ("split", RecordingSplit),
     "PairLoader": ("iterator", PairLoader),
     "EpochLoader": ("iterator", EpochLoader),
     "torch.utils.data.DataLoader": ("iterator", DataLoader),
@@ -203,6 +204,15 @@ def _encode(value, field):
     name = _NAMES.get(id(value))
     if name is not None and field in COMPONENT_FIELDS:
         return {"__component__": name}
+    if isinstance(value, RecordingSplit) and field == "train_split":
+        if not isinstance(value.share, (int, float)) or not isinstance(
+            value.random_state, (int, type(None))
+        ):
+            raise _NotStorable(field)
+        return {
+            "__component__": "RecordingSplit",
+            "args": [float(value.share), int(value.min_recordings), value.random_state],
+        }
     if isinstance(value, ValidSplit) and field == "train_split":
         if not isinstance(value.cv, (int, float)) or not isinstance(
             value.random_state, (int, type(None))
@@ -261,6 +271,19 @@ def _decode_component(value, field, fname):
         raise _refuse(
             fname, f"parameter {field!r} must name a {kind}, but names the {entry[0]} {name!r}."
         )
+    if name == "RecordingSplit":
+        args = value.get("args")
+        if (
+            not isinstance(args, list)
+            or len(args) != 3
+            or not isinstance(args[0], float)
+            or not 0 < args[0] < 1
+            or not isinstance(args[1], int)
+            or isinstance(args[1], bool)
+            or not isinstance(args[2], (int, type(None)))
+        ):
+            raise _refuse(fname, f"parameter {field!r} has malformed RecordingSplit arguments.")
+        return RecordingSplit(args[0], min_recordings=args[1], random_state=args[2])
     if name == "ValidSplit":
         args = value.get("args")
         if (

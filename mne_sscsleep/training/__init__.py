@@ -10,6 +10,7 @@ from ._distributed import DistributedSync, is_main_process, process_group
 from ._loaders import EpochLoader, PairLoader, resolve_dataset
 from ._presets import PRESETS, Preset, get_preset
 from ._sampling import PairBatchSampler, SequentialBatchSampler, sample_pairs
+from ._splits import RecordingSplit
 
 __all__ = [
     "DistributedSync",
@@ -23,6 +24,7 @@ __all__ = [
     "PairLoader",
     "PassTimeEstimate",
     "Preset",
+    "RecordingSplit",
     "SequentialBatchSampler",
     "VersionedCheckpoint",
     "fit_resumable",

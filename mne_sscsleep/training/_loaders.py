@@ -95,6 +95,8 @@ class PairLoader(DataLoader):
     rank, world_size : int
         Data-parallel training: this process's shard of the recordings (see
         :class:`PairBatchSampler`); the classifier sets them with ``distributed=True``.
+    min_batches : int | None
+        Fewest batches of a pass (see :class:`PairBatchSampler`).
     **kwargs
         Other :class:`~torch.utils.data.DataLoader` arguments (``num_workers``,
         ``pin_memory``, ``persistent_workers``, ``prefetch_factor``, ...).
@@ -130,6 +132,7 @@ class PairLoader(DataLoader):
         drop_last=False,
         rank=0,
         world_size=1,
+        min_batches=None,
         **kwargs,
     ):
         if not shuffle:
@@ -158,6 +161,7 @@ class PairLoader(DataLoader):
             rank=rank,
             world_size=world_size,
             groups=None if recording is None else recording[indices],
+            min_batches=min_batches,
         )
         super().__init__(root, batch_size=None, sampler=sampler, **kwargs)
 

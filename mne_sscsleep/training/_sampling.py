@@ -148,6 +148,10 @@ class PairBatchSampler(torch.utils.data.Sampler):
         batches per pass.
     groups : array-like, shape (n_candidates,) | None
         The recording of each candidate, for sharding by recording.
+    min_batches : int | None
+        Fewest batches of a pass: a small training set (a few hundred epochs, a handful of
+        batches) gets more pairs drawn per pass, so that a training budget counted in passes
+        still makes enough optimiser steps.
 
     Examples
     --------
@@ -176,6 +180,7 @@ class PairBatchSampler(torch.utils.data.Sampler):
         rank=0,
         world_size=1,
         groups=None,
+        min_batches=None,
     ):
         if not 0.0 <= same_stage <= 1.0:
             raise ValueError(f"same_stage must be in [0, 1], got {same_stage}.")
@@ -210,6 +215,8 @@ class PairBatchSampler(torch.utils.data.Sampler):
         if not 0 <= self.rank < self.world_size:
             raise ValueError(f"rank must be in [0, world_size), got {rank} of {world_size}.")
         per_pass = int(n_pairs) if n_pairs else -(-len(self.labels) // (2 * self.run_length))
+        if min_batches:  # small training sets: enough optimiser steps per pass
+            per_pass = max(per_pass, int(min_batches) * self.pairs_per_batch * self.world_size)
         # Pairs per pass and process: the same on every process, so that they step together.
         self.n_pairs = -(-per_pass // self.world_size)
         if self.world_size > 1:
