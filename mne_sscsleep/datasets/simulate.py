@@ -59,10 +59,12 @@ _EVENT_RATES = np.array(
     ]
 )
 
-#: Derivation families of :func:`simulate_sleep_raw`: channel name, and how each background
-#: rhythm (pink, delta, theta, alpha, beta, EMG) and each transient (blink, slow eye movement,
-#: vertex wave, spindle, K-complex, rapid eye movement, saw-tooth wave, movement) scales against
-#: the frontal Fpz-Cz derivation, with the shift of the spindle frequency (Hz). Central
+#: Derivation families of :func:`simulate_sleep_raw`, with their channel names and rhythm mix.
+#:
+#: For each family: the channel name, and how each background rhythm (pink, delta, theta,
+#: alpha, beta, EMG) and each transient (blink, slow eye movement, vertex wave, spindle,
+#: K-complex, rapid eye movement, saw-tooth wave, movement) scales against the frontal Fpz-Cz
+#: derivation, with the shift of the spindle frequency (Hz). Central
 #: (C4-A1): strong spindles and vertex waves, faster spindles, jaw EMG through the mastoid, eye
 #: movements far away; parietal-occipital (Pz-Oz): strong alpha, weak frontal delta, almost no
 #: eye movements (as in Sleep-EDF's second channel).

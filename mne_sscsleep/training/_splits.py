@@ -56,7 +56,18 @@ class RecordingSplit:
         )
 
     def by_recording(self, n_recordings):
-        """Whether ``n_recordings`` recordings are split by recording (bool)."""
+        """Whether a dataset of ``n_recordings`` recordings is split by whole recordings.
+
+        Parameters
+        ----------
+        n_recordings : int
+            How many recordings the dataset holds.
+
+        Returns
+        -------
+        bool
+            True from ``min_recordings`` recordings on; below, epochs are split stratified.
+        """
         return n_recordings >= self.min_recordings
 
     def __call__(self, dataset, y=None, groups=None):
