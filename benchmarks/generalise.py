@@ -188,6 +188,28 @@ def folds(protocol, data):
 CONFIGS = {
     "lite": dict(preset="lite"),
     "lite_context2": dict(preset="lite", context=2),
+    "lite_scale": dict(preset="lite", scaling="recording"),
+    "lite_steps": dict(preset="lite", iterator_train__min_batches=50),
+    "lite_scale_steps": dict(preset="lite", scaling="recording", iterator_train__min_batches=50),
+    "lite_scale_steps_nosplit": dict(
+        preset="lite", scaling="recording", iterator_train__min_batches=50, train_split=None
+    ),
+    "lite_scale_steps_ctx2": dict(
+        preset="lite", scaling="recording", iterator_train__min_batches=50, context=2
+    ),
+    "lite_scale_steps_spec": dict(
+        preset="lite",
+        scaling="recording",
+        iterator_train__min_batches=50,
+        module__spectral_features=True,
+    ),
+    "lite_scale_steps_ctx2_spec": dict(
+        preset="lite",
+        scaling="recording",
+        iterator_train__min_batches=50,
+        context=2,
+        module__spectral_features=True,
+    ),
 }
 
 

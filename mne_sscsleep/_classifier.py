@@ -12,6 +12,7 @@ import datetime
 import re
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -45,6 +46,7 @@ from .training import (
     RecordingSplit,
     get_preset,
     is_main_process,
+    load_pretrained,
     process_group,
     resolve_dataset,
 )
@@ -60,6 +62,9 @@ _NAN_OUTPUT = "The network's output is not a number"
 _ONE_DAY_OF_EPOCHS = 2880
 # Purposes of the seeds derived from random_state (independent streams).
 _SEED_WEIGHTS, _SEED_EPOCH, _SEED_PAIRS, _SEED_SPLIT = range(4)
+# Early stopping counts no miss before validation macro-F1 first reaches this: a model calling
+# every epoch N2 scores ~0.13, one guessing ~0.2 (issue 25: folds stopped at chance).
+_CHANCE_MACRO_F1 = 0.3
 
 
 def _uncompiled(module):
@@ -162,6 +167,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
         :func:`~mne_sscsleep._epochs.recording_scales`); the same in ``fit``, ``predict`` and
         :func:`~mne_sscsleep.stage`. Recordings come from ``recording=``, the Epochs'
         metadata, or one per array.
+    pretrained : None | str | pathlib.Path
+        Fine-tuning: start training from the network of a model file (one trained elsewhere,
+        with the same preset and ``module__*`` settings) instead of random weights. A
+        single-epoch model fills the per-epoch network of a ``context`` model, whose sequence
+        model starts fresh. Recorded in ``training_data_``, not stored as a parameter.
     patience : ``'auto'`` | int | None
         Early-stopping patience in epochs (on validation macro-F1); None disables it.
         ``'auto'``: the preset's, 10 for ``'paper'`` (its loss schedule starts slowly: the
@@ -268,6 +278,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         resample=False,
         on_flat="raise",
         scaling=None,
+        pretrained=None,
         patience="auto",
         context=0,
         context_model="gru",
@@ -308,6 +319,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         self.resample = resample
         self.on_flat = on_flat
         self.scaling = scaling
+        self.pretrained = pretrained
         self.patience = patience
         self.random_state = random_state
 
@@ -348,6 +360,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
                         lower_is_better=False,
                         patience=patience,
                         load_best=True,
+                        min_score=_CHANCE_MACRO_F1,
                     ),
                 )
             )
@@ -450,6 +463,20 @@ class SSCSleepClassifier(NeuralNetClassifier):
         if self.random_state is not None:
             torch.manual_seed(self._seed(_SEED_WEIGHTS))
         self.module_ = self._build_network()
+        if self.pretrained is not None:
+            path = Path(self.pretrained).expanduser()
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"pretrained={str(self.pretrained)!r} is not a file; give the path of a "
+                    "model file saved by SSCSleepClassifier.save."
+                )
+            self.pretrained_ = load_pretrained(
+                self.module_,
+                read_model(path),
+                name=path.name,
+                sfreq=self.sfreq,
+                context=self._context(),
+            )
         preset = self._preset()
         augmentation = preset.augmentation if self.augmentation == "auto" else self.augmentation
         if augmentation is not None:
@@ -624,6 +651,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
             self._warn_if_other_channel(dataset)
         # fit() comes through here too (skorch's fit calls partial_fit), after a fresh start.
         self.training_data_ = _training_record(dataset, getattr(self, "training_data_", None))
+        if self.pretrained is not None:
+            self.training_data_["pretrained"] = str(self.pretrained)
         self.fitted_params_ = self._network_params()  # what the weights being trained fit
         return super().partial_fit(dataset, dataset.y, **fit_params)
 

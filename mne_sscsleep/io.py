@@ -94,7 +94,14 @@ COMPONENT_FIELDS = {
 }
 # Runtime settings: never written, and refused when a file holds them (torch.compile's options
 # name compilers and tools; torch_load_kwargs could switch off weights_only for later loads).
-_RUNTIME_PARAMS = ("device", "compile", "torch_load_kwargs", "callbacks", "distributed")
+_RUNTIME_PARAMS = (
+    "device",
+    "compile",
+    "torch_load_kwargs",
+    "callbacks",
+    "distributed",
+    "pretrained",  # how training started (recorded in training_data), not the model
+)
 # DataLoader settings of the machine that trained, not of the model: a file that sets them would
 # make every staging fork processes or pin memory.
 _LOADER_RUNTIME = (

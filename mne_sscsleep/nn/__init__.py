@@ -18,6 +18,7 @@ from ._context import ContextNet
 from ._lite import CNNLSTMBranchLite, SEResNetBranchLite, SSCSleepNetLite
 from ._loss import AdaptiveLoss, class_weights_from_counts, contrastive_loss, focal_cross_entropy
 from ._paper import CNNLSTMBranch, SEResNetBranch, SSCSleepNet
+from ._spectral import SPECTRAL_BANDS, SpectralFeatures
 
 __all__ = [
     "AdaptiveLoss",
@@ -31,6 +32,8 @@ __all__ = [
     "SEResidualBlock",
     "SSCSleepNet",
     "SSCSleepNetLite",
+    "SPECTRAL_BANDS",
+    "SpectralFeatures",
     "SqueezeExcitation",
     "class_weights_from_counts",
     "contrastive_loss",

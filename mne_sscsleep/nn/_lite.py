@@ -14,6 +14,7 @@ from torch import nn
 
 from .._stages import DEFAULT_SFREQ, EPOCH_DURATION, N_STAGES
 from ._blocks import SEResidualBlock, check_epoch_batch
+from ._spectral import SpectralFeatures
 
 
 def _conv_bn_relu(in_channels, out_channels, kernel_size, stride, pool=1):
@@ -204,6 +205,11 @@ class SSCSleepNetLite(nn.Module):
         Standardise each epoch on its own, or with running statistics of the training data.
     amplitude_feature : bool
         Feed the epoch's log standard deviation to the head beside the branch embeddings.
+    spectral_features : bool
+        Also feed the head the epoch's log relative power in the classical EEG bands (slow and
+        fast delta, theta, alpha, sigma, beta: :data:`SPECTRAL_BANDS`), computed from its
+        spectrum in the forward pass: features that hold across people and labs and need no
+        training to extract, for training sets of a few hundred epochs.
     input_scale : float
         Factor from the input's unit to microvolts (default ``1e6``: input in volts, as MNE
         stores EEG and as :class:`mne_sscsleep.SSCSleepClassifier` passes it). Scaling here, one
@@ -236,6 +242,7 @@ class SSCSleepNetLite(nn.Module):
         branches="both",
         normalization="epoch",
         amplitude_feature=True,
+        spectral_features=False,
         input_scale=1e6,
     ):
         super().__init__()
@@ -264,7 +271,12 @@ class SSCSleepNetLite(nn.Module):
             if branches in ("both", "cnn_lstm")
             else None
         )
-        n_fused = embedding_dim * (2 if branches == "both" else 1) + int(self.amplitude_feature)
+        self.spectral = SpectralFeatures(sfreq) if spectral_features else None
+        n_fused = (
+            embedding_dim * (2 if branches == "both" else 1)
+            + int(self.amplitude_feature)
+            + (self.spectral.n_features if self.spectral is not None else 0)
+        )
         self.n_features = n_fused
         self.head = nn.Sequential(
             nn.ReLU(),
@@ -324,6 +336,8 @@ class SSCSleepNetLite(nn.Module):
         features = [z for z in (z_se, z_lstm) if z is not None]
         if self.amplitude_norm is not None:
             features.append(self.amplitude_norm(scale.log().squeeze(-1)))
+        if self.spectral is not None:
+            features.append(self.spectral(x))
         absent = x.new_zeros(len(x), 0)
         z_se = absent if z_se is None else z_se
         z_lstm = absent if z_lstm is None else z_lstm

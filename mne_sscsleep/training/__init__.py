@@ -7,6 +7,7 @@ builds, the callbacks read the net's history and outputs.
 from ._callbacks import EarlyStopping, LossSchedule, LRPlateau, N1Adaptation, PassTimeEstimate
 from ._checkpoints import VersionedCheckpoint, fit_resumable, latest_checkpoint
 from ._distributed import DistributedSync, is_main_process, process_group
+from ._finetune import load_pretrained
 from ._loaders import EpochLoader, PairLoader, resolve_dataset
 from ._presets import PRESETS, Preset, get_preset
 from ._sampling import PairBatchSampler, SequentialBatchSampler, sample_pairs
@@ -31,6 +32,7 @@ __all__ = [
     "get_preset",
     "is_main_process",
     "latest_checkpoint",
+    "load_pretrained",
     "process_group",
     "resolve_dataset",
     "sample_pairs",

@@ -146,11 +146,48 @@ class EarlyStopping(_SkorchEarlyStopping):
         Where messages go.
     load_best : bool
         Restore the weights of the best epoch at the end of training.
+    min_score : float | None
+        No miss is counted until the monitored score has once reached ``min_score`` (for a
+        higher-is-better score): training does not stop, and no "best" epoch is chosen, while
+        the model is still at chance. The classifier sets 0.3 for validation macro-F1 (a model
+        that calls every epoch N2 scores about 0.13, one that guesses about 0.2).
 
     Examples
     --------
     >>> stopper = EarlyStopping(monitor="valid_macro_f1", lower_is_better=False, patience=3)
     """
+
+    def __init__(
+        self,
+        monitor="valid_loss",
+        patience=5,
+        threshold=1e-4,
+        threshold_mode="rel",
+        lower_is_better=True,
+        sink=print,
+        load_best=False,
+        min_score=None,
+    ):
+        super().__init__(
+            monitor=monitor,
+            patience=patience,
+            threshold=threshold,
+            threshold_mode=threshold_mode,
+            lower_is_better=lower_is_better,
+            sink=sink,
+            load_best=load_best,
+        )
+        self.min_score = min_score
+
+    def _is_score_improved(self, score):
+        if self.min_score is not None and not self._reached(self.dynamic_threshold_):
+            return True  # still at chance: the latest epoch is as good a "best" as any
+        return super()._is_score_improved(score)
+
+    def _reached(self, threshold):
+        if self.lower_is_better:
+            return threshold <= self.min_score
+        return threshold >= self.min_score
 
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)

@@ -1,0 +1,60 @@
+"""Fine-tuning: start training from the weights of a model trained elsewhere.
+
+``SSCSleepClassifier(pretrained="model.sscsleep")`` builds its network as usual, then loads the
+weights of the model file's network into it before the first pass: a user with a model trained
+on another lab's nights and one or two scored nights of their own adapts it rather than
+training from random weights. A single-epoch model can start the per-epoch network of a
+``context`` model, whose sequence model then starts fresh.
+"""
+
+from __future__ import annotations
+
+
+def load_pretrained(network, model, *, name, sfreq, context):
+    """Load a pretrained network's weights into ``network`` (in place).
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        The classifier's freshly built network (a ``ContextNet`` when ``context > 0``).
+    model : mne_sscsleep.io.ModelFile
+        The model file's contents (:func:`mne_sscsleep.io.read_model`).
+    name : str
+        The model file's name, for messages.
+    sfreq : float
+        The classifier's rate, which the pretrained network's input length must match.
+    context : int
+        The classifier's context: a single-epoch starting point fills the per-epoch network
+        of a context model, whose sequence model then starts fresh.
+
+    Returns
+    -------
+    info : dict
+        What was loaded: ``source`` (the file name) and ``context`` of the starting point.
+    """
+    if model.sfreq != sfreq:
+        raise ValueError(
+            f"The pretrained network {name} works at {model.sfreq:g} Hz, this classifier "
+            f"at {sfreq:g} Hz; use sfreq={model.sfreq:g} or another starting point."
+        )
+    stored_context = int(model.params.get("context", 0) or 0)
+    if stored_context == context:
+        target = network
+    elif stored_context == 0 and hasattr(network, "epoch_network"):
+        target = network.epoch_network
+    else:
+        raise ValueError(
+            f"The pretrained network {name} has context={stored_context}; it can start a "
+            f"classifier with context={stored_context} or, as its per-epoch network, any "
+            f"context, but this one has context={context}."
+        )
+    try:
+        target.load_state_dict(model.module_state)
+    except RuntimeError as error:
+        shown = str(error).splitlines()[1:2] or [str(error)[:200]]
+        raise ValueError(
+            f"The pretrained network {name} (preset {model.params.get('preset')!r}) does "
+            "not fit this classifier's network: use the same preset and module__ parameters "
+            f"({shown[0].strip()})."
+        ) from None
+    return {"source": name, "context": stored_context}
