@@ -7,8 +7,10 @@ import math
 import torch
 from torch import nn
 
-#: Bands (Hz) of :class:`SpectralFeatures`: slow and fast delta, theta, alpha, sigma, beta
-#: (YASA's, whose feature model stages well from a few hundred epochs).
+#: Frequency bands (Hz) of :class:`SpectralFeatures`.
+#:
+#: Slow and fast delta, theta, alpha, sigma, beta: YASA's, whose feature model stages well from
+#: a few hundred epochs.
 SPECTRAL_BANDS = ((0.4, 1.0), (1.0, 4.0), (4.0, 8.0), (8.0, 12.0), (12.0, 16.0), (16.0, 30.0))
 
 

@@ -31,6 +31,18 @@ def load_pretrained(network, model, *, name, sfreq, context):
     -------
     info : dict
         What was loaded: ``source`` (the file name) and ``context`` of the starting point.
+
+    Examples
+    --------
+    The classifier calls it for ``pretrained=``; by hand:
+
+    >>> from mne_sscsleep.io import read_model
+    >>> clf = SSCSleepClassifier(preset="lite").initialize()  # doctest: +SKIP
+    >>> load_pretrained(  # doctest: +SKIP
+    ...     clf.module_, read_model("elsewhere.sscsleep"), name="elsewhere.sscsleep",
+    ...     sfreq=100.0, context=0,
+    ... )
+    {'source': 'elsewhere.sscsleep', 'context': 0}
     """
     if model.sfreq != sfreq:
         raise ValueError(
