@@ -62,9 +62,6 @@ _NAN_OUTPUT = "The network's output is not a number"
 _ONE_DAY_OF_EPOCHS = 2880
 # Purposes of the seeds derived from random_state (independent streams).
 _SEED_WEIGHTS, _SEED_EPOCH, _SEED_PAIRS, _SEED_SPLIT = range(4)
-# Early stopping counts no miss before validation macro-F1 first reaches this: a model calling
-# every epoch N2 scores ~0.13, one guessing ~0.2 (issue 25: folds stopped at chance).
-_CHANCE_MACRO_F1 = 0.3
 
 
 def _uncompiled(module):
@@ -160,13 +157,14 @@ class SSCSleepClassifier(NeuralNetClassifier):
         What to do with flat epochs (peak-to-peak below 0.1 uV: an electrode off or a
         zero-filled gap) in ``fit`` and ``predict``: an error (default), a warning, or
         nothing. :func:`~mne_sscsleep.stage` leaves such epochs unscored instead.
-    scaling : None | ``'recording'``
-        ``'recording'``: divide each recording by its own typical amplitude (the median over
-        its epochs of their standard deviation) as batches are read, so that a person's or an
-        amplifier's gain does not shift what the model sees (see
+    scaling : ``'recording'`` | None
+        ``'recording'`` (default): divide each recording by its own typical amplitude (the
+        median over its epochs of their standard deviation) as batches are read, so that a
+        person's or an amplifier's gain does not shift what the model sees (see
         :func:`~mne_sscsleep._epochs.recording_scales`); the same in ``fit``, ``predict`` and
         :func:`~mne_sscsleep.stage`. Recordings come from ``recording=``, the Epochs'
-        metadata, or one per array.
+        metadata, or one per array: predict a whole recording at once, not a few of its epochs.
+        None: each epoch as recorded (the network still standardises each epoch on its own).
     pretrained : None | str | pathlib.Path
         Fine-tuning: start training from the network of a model file (one trained elsewhere,
         with the same preset and ``module__*`` settings) instead of random weights. A
@@ -176,9 +174,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
         Early-stopping patience in epochs (on validation macro-F1); None disables it.
         ``'auto'``: the preset's, 10 for ``'paper'`` (its loss schedule starts slowly: the
         network often predicts one stage for the first few epochs) and 5 for ``'lite'``.
-    context : int
-        Neighbouring epochs on each side that each epoch is classified with (0, the default,
-        is the paper's single-epoch model). With ``context=k``, the per-epoch network's
+    context : ``'auto'`` | int
+        Neighbouring epochs on each side that each epoch is classified with. ``'auto'``: the
+        preset's, 2 for ``'lite'`` (chosen by measurement on people, labs and small sets the
+        model never trained on; see the user guide) and 0 for ``'paper'`` (the paper's
+        single-epoch model). With ``context=k``, the per-epoch network's
         features of the ``k`` epochs before and after feed a small sequence model
         (:class:`~mne_sscsleep.nn.ContextNet`), trained end to end with the pairs and loss.
         Order and recordings come from ``mne.Epochs`` (event samples; metadata column
@@ -277,10 +277,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
         picks=None,
         resample=False,
         on_flat="raise",
-        scaling=None,
+        scaling="recording",
         pretrained=None,
         patience="auto",
-        context=0,
+        context="auto",
         context_model="gru",
         night_time=False,
         distributed=False,
@@ -360,7 +360,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
                         lower_is_better=False,
                         patience=patience,
                         load_best=True,
-                        min_score=_CHANCE_MACRO_F1,
+                        min_score="chance",
                     ),
                 )
             )
@@ -440,6 +440,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             if self.random_state is not None:
                 params.setdefault("random_state", self._seed(_SEED_PAIRS))
             params.setdefault("start_pass", len(self.history) if self.history else 0)
+            params.setdefault("min_batches", self._preset().min_batches)
             if self.distributed:
                 rank, world_size = process_group(self.device)
                 params.setdefault("rank", rank)
@@ -451,7 +452,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             iterator = getattr(self, prefix)
             if not _is_subclass(iterator, (PairLoader, EpochLoader)):
                 raise ValueError(
-                    f"context={self.context} needs mne-sscsleep's loaders (PairLoader, "
+                    f"context={self._context()} needs mne-sscsleep's loaders (PairLoader, "
                     f"EpochLoader), which read each epoch's neighbours; got {prefix}="
                     f"{getattr(iterator, '__name__', iterator)!r}."
                 )
@@ -758,6 +759,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             if (not name.startswith("callbacks__") or name.split("__")[1] in defaults)
             and name != "stage_map"  # stored whole, as the fitted stage_map_
         }
+        params["context"] = self._context()  # the network's, not a preset's default of the day
         return write_model(
             fname,
             params=params,
@@ -854,10 +856,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
         return get_preset(self.preset)
 
     def _context(self):
-        context = self.context
+        context = self._preset().context if self.context == "auto" else self.context
         if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 0:
             raise ValueError(
-                f"context must be a non-negative integer (epochs on each side), got {context!r}."
+                "context must be 'auto' or a non-negative integer (epochs on each side), got "
+                f"{context!r}."
             )
         if self.night_time and not context:
             raise ValueError(
@@ -1238,8 +1241,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
             and len(dataset) > _ONE_DAY_OF_EPOCHS
         ):
             warnings.warn(
-                f"context={self.context}: the array holds {len(dataset)} epochs (more than 24 h) "
-                "but no recording ids, so it is read as one recording in row order and "
+                f"context={self._context()}: the array holds {len(dataset)} epochs (more than "
+                "24 h) but no recording ids, so it is read as one recording in row order and "
                 "neighbours may cross from one night into the next. Pass recording=... (one id "
                 "per epoch) or mne.Epochs with a 'recording' metadata column.",
                 RuntimeWarning,

@@ -66,11 +66,13 @@ def _demo(args):
 
 
 def _context(value):
+    if value == "auto":
+        return value
     try:
         context = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected a whole number of epochs, got {value!r}"
+            f"expected 'auto' or a whole number of epochs, got {value!r}"
         ) from None
     if context < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {context}")
@@ -81,9 +83,9 @@ def _add_context_argument(parser):
     parser.add_argument(
         "--context",
         type=_context,
-        default=0,
+        default="auto",
         help="neighbouring 30-s epochs on each side that each epoch is classified with "
-        "(default 0: the paper's single-epoch model; 5 reads 2.5 min either side)",
+        "(default 'auto': the preset's, 2 for lite, 0 for the paper's single-epoch model)",
     )
 
 

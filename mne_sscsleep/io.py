@@ -49,7 +49,9 @@ __all__ = [
     "write_model",
 ]
 
+#: The ``format`` field of every model file of this package.
 FORMAT = "mne-sscsleep-model"
+#: The layout version this package writes and reads (files of other versions are refused).
 FORMAT_VERSION = 4
 
 
@@ -118,8 +120,10 @@ _LOADER_RUNTIME = (
     "collate_fn",
 )
 _BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
-# Bounds on what a file may hold, checked before anything it describes is built: no network of
-# this package comes near them (the paper's is ~18 MB, its history a few thousand values).
+#: The largest model file read (bytes), checked before anything it describes is built.
+#:
+#: No network of this package comes near it (the paper's is ~18 MB, its history a few
+#: thousand values).
 MAX_FILE_BYTES = 1 << 30
 _MAX_DEPTH = 24
 _MAX_ITEMS = 2_000_000

@@ -23,6 +23,25 @@ from sklearn.metrics import (
 
 from ._stages import EPOCH_DURATION, N1, STAGES, UNSCORED, stage_indices
 
+__all__ = [
+    "SCORERS",
+    "SLEEP_STATISTICS",
+    "SleepReport",
+    "StageScorer",
+    "accuracy_scorer",
+    "compare_sleep_statistics",
+    "macro_f1_score",
+    "macro_f1_scorer",
+    "macro_gmean_score",
+    "macro_gmean_scorer",
+    "n1_f1_score",
+    "n1_f1_scorer",
+    "sleep_report",
+    "sleep_statistics",
+    "stage_accuracy_score",
+    "transitions_per_hour",
+]
+
 _ALL = list(range(len(STAGES)))
 _NAMES = np.asarray(STAGES)
 

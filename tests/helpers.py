@@ -3,6 +3,8 @@
 #: A tiny, fast SSCSleepClassifier configuration for tests that exercise behaviour, not accuracy.
 TINY = dict(
     preset="lite",
+    context=0,  # single-epoch and no step floor: fast; tests/test_context.py covers context
+    iterator_train__min_batches=None,
     max_epochs=1,
     batch_size=16,
     random_state=0,

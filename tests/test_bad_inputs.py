@@ -31,11 +31,21 @@ from mne_sscsleep.metrics import sleep_report
 from mne_sscsleep.staging import read_recording_file
 from mne_sscsleep.viz import plot_hypnogram
 
+# What the cases share (data, a fitted model, files), filled once and emptied by the
+# module-scoped fixture below; its files live in pytest's own temporary folder.
 _STATE = {}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _shared_state(tmp_path_factory):
+    _STATE.clear()
+    _STATE["tmp"] = tmp_path_factory.mktemp("bad_inputs")
+    yield
+    _STATE.clear()
+
+
 def _data():
-    if not _STATE:
+    if "X" not in _STATE:
         epochs, y, _ = simulate_sleep_epochs(2, hours=1.5, random_state=0, verbose="error")
         _STATE.update(epochs=epochs, y=y, X=epochs.get_data().astype(np.float32))
         _STATE["model"] = SSCSleepClassifier(**TINY).fit(_STATE["X"], y)
@@ -106,7 +116,7 @@ def _eog_raw():
 def _tmp():
     import tempfile
 
-    return Path(tempfile.mkdtemp())
+    return Path(tempfile.mkdtemp(dir=_STATE["tmp"]))
 
 
 def _model_file():
@@ -130,7 +140,7 @@ def _store():
 
 def _text_file(text, name="stages.txt"):
     def run():
-        path = Path(_STATE.setdefault("tmp", Path(__import__("tempfile").mkdtemp())))
+        path = _tmp()
         (path / name).write_text(text)
         return read_stage_file(path / name)
 
@@ -339,7 +349,12 @@ API_CASES = [
     ("device='tpu'", _fit(device="tpu"), ValueError, "device must be"),
     ("device='cuda:7'", _fit(device="cuda:7"), ValueError, "CUDA|GPU"),
     ("preset='fast'", _fit(preset="fast"), ValueError, "preset"),
-    ("context=-1", _fit(context=-1), ValueError, "context must be a non-negative integer"),
+    (
+        "context=-1",
+        _fit(context=-1),
+        ValueError,
+        "context must be 'auto' or a non-negative integer",
+    ),
     (
         "context_model='lstm'",
         _fit(context=2, context_model="lstm"),
@@ -879,6 +894,7 @@ if __name__ == "__main__":  # the table of the closing note
     import warnings
 
     warnings.simplefilter("ignore")
+    _STATE["tmp"] = Path(tempfile.mkdtemp())  # the table's run: a folder to look at afterwards
     rows = []
     for name, call, error, match in API_CASES:
         outcome, detail = _outcome(call, error, match)
@@ -891,7 +907,7 @@ if __name__ == "__main__":  # the table of the closing note
             sys.stderr.truncate()
             return type("R", (), {"err": value})
 
-    tmp = Path(tempfile.mkdtemp())
+    tmp = _STATE["tmp"]
     (tmp / "empty").mkdir()
     import io
     import os

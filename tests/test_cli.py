@@ -145,7 +145,7 @@ def test_info_describes_a_model_file(trained_model, capsys):
     assert "stages:         W, N1, N2, N3, R" in out
     assert "channel:        EEG Fpz-Cz" in out and "sampling rate:  100 Hz" in out
     assert "network:        SSCSleepNet" in out
-    assert "context:        none (each epoch alone, as in the paper)" in out
+    assert "context:        2 epochs on each side (gru)" in out  # the lite preset's default
     assert "training:       1 epochs; best validation macro-F1" in out
     assert main(["info", str(trained_model.with_name("missing.sscsleep"))]) == 1
     assert "No model file" in capsys.readouterr().err

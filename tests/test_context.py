@@ -293,8 +293,8 @@ def test_time_of_night_is_per_recording_and_reaches_the_network(nights):
     ("params", "match"),
     [
         ({"context": 0, "night_time": True}, "night_time=True .* needs context >= 1"),
-        ({"context": -1}, "context must be a non-negative integer"),
-        ({"context": 2.5}, "context must be a non-negative integer"),
+        ({"context": -1}, "context must be 'auto' or a non-negative integer"),
+        ({"context": 2.5}, "context must be 'auto' or a non-negative integer"),
         ({"context": 2, "context_model": "lstm"}, "context_model must be one of"),
         (
             {"context": 2, "iterator_train": torch.utils.data.DataLoader},

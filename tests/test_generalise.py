@@ -4,9 +4,9 @@ simulator that draws what differs between people and labs)."""
 import numpy as np
 import pytest
 import torch
-from helpers import TINY
+from helpers import TINY, TINY_PAPER
 
-from mne_sscsleep import SSCSleepClassifier, stage
+from mne_sscsleep import SSCSleepClassifier, stage, stage_indices
 from mne_sscsleep._epochs import EpochsDataset, recording_scales
 from mne_sscsleep.datasets import (
     DERIVATIONS,
@@ -17,7 +17,12 @@ from mne_sscsleep.datasets import (
 )
 from mne_sscsleep.io import read_model
 from mne_sscsleep.nn import SpectralFeatures, SSCSleepNetLite
-from mne_sscsleep.training import EarlyStopping, PairBatchSampler, RecordingSplit
+from mne_sscsleep.training import (
+    EarlyStopping,
+    PairBatchSampler,
+    RecordingSplit,
+    chance_macro_f1,
+)
 
 
 # ---- the simulator draws what differs between people and labs -------------------------------
@@ -112,7 +117,7 @@ def test_with_recording_scaling_a_fitted_model_ignores_the_gain(tmp_path):
     assert read_model(tmp_path / "m.sscsleep").params["scaling"] == "recording"
     np.testing.assert_allclose(stage(loaded, raw).proba, quiet.proba, atol=1e-5)
     # Without scaling the gain changes the output: the scaling is what removes it.
-    plain = SSCSleepClassifier(**TINY).fit(X, y, recording=recording)
+    plain = SSCSleepClassifier(**TINY, scaling=None).fit(X, y, recording=recording)
     assert np.abs(plain.predict_proba(X[mine] * 5.0) - plain.predict_proba(X[mine])).max() > 1e-3
 
 
@@ -163,8 +168,20 @@ def test_early_stopping_never_fires_while_the_model_is_at_chance():
     assert not floor.stopped and floor.misses_ == 0
     floor.replay(history)
     assert floor.best_epoch_ == 8 and floor.stopped
-    clf = SSCSleepClassifier(**TINY).initialize()
-    assert dict(clf.callbacks_)["early_stopping"].min_score == 0.3
+    assert chance_macro_f1([2] * 27 + [3] * 33) == pytest.approx(2 * 0.55 / 1.55 / 2)
+    assert chance_macro_f1(np.repeat(np.arange(5), [10, 5, 50, 15, 20])) < 0.14
+
+
+def test_early_stopping_floor_is_the_validation_sets_chance():
+    X, y, recording = _nights(3, gains=(1.0, 1.0, 1.0))
+    clf = SSCSleepClassifier(**{**TINY, "max_epochs": 2}).fit(X, y, recording=recording)
+    stopper = dict(clf.callbacks_)["early_stopping"]
+    assert stopper.min_score == "chance"
+    # One recording is held out whole: the floor is its own chance level, plus 0.05.
+    floors = [chance_macro_f1(stage_indices(y[recording == r])) + 0.05 for r in range(3)]
+    assert any(stopper.floor_ == pytest.approx(floor) for floor in floors), stopper.floor_
+    with pytest.raises(ValueError, match="macro-F1 monitor only"):
+        EarlyStopping(monitor="valid_loss", min_score="chance").on_train_begin(clf)
 
 
 # ---- fine-tuning from a model trained elsewhere ------------------------------------------------
@@ -183,7 +200,7 @@ def test_pretrained_starts_from_the_model_files_network(elsewhere):
     for name, tensor in clf.module_.state_dict().items():
         torch.testing.assert_close(tensor, stored[name])
     # A single-epoch model fills the per-epoch network of a context model.
-    context = SSCSleepClassifier(**TINY, pretrained=str(path), context=1).initialize()
+    context = SSCSleepClassifier(**{**TINY, "context": 1}, pretrained=str(path)).initialize()
     for name, tensor in context.module_.epoch_network.state_dict().items():
         torch.testing.assert_close(tensor, stored[name])
     tuned = SSCSleepClassifier(**TINY, pretrained=path).fit(X, y, recording=recording)
@@ -213,3 +230,18 @@ def test_spectral_features_are_relative_band_powers():
     network = SSCSleepNetLite(spectral_features=True, se_channels=(4, 8), cnn_filters=4)
     assert network.n_features == SSCSleepNetLite(se_channels=(4, 8), cnn_filters=4).n_features + 6
     assert network(torch.randn(4, 1, 3000) * 1e-5)[0].shape == (4, 5)
+
+
+# ---- the defaults follow the measurements ---------------------------------------------------
+def test_the_lite_defaults_are_the_measured_ones(sim_nights, tmp_path):
+    params = SSCSleepClassifier().get_params()
+    assert params["context"] == "auto" and params["scaling"] == "recording"
+    epochs, y, groups = sim_nights
+    keep = np.flatnonzero(groups == 0)[:200]
+    small = {k: v for k, v in TINY.items() if k not in ("context", "iterator_train__min_batches")}
+    lite = SSCSleepClassifier(**small).fit(epochs[keep], y[keep])
+    assert read_model(lite.save(tmp_path / "lite.sscsleep")).params["context"] == 2
+    assert len(lite.get_iterator(lite.get_dataset(epochs[keep], y[keep]), training=True)) >= 50
+    paper = SSCSleepClassifier(**{**TINY_PAPER, "max_epochs": 0})
+    paper.initialize()
+    assert not hasattr(paper.module_, "epoch_network")  # the paper's single-epoch model

@@ -53,7 +53,8 @@ def test_the_paper_preset_fills_the_papers_defaults():
 
 def test_the_lite_preset_fills_the_lite_defaults():
     clf = SSCSleepClassifier(preset="lite").initialize()
-    assert type(clf.module_) is SSCSleepNetLite
+    # The lite network, read with two neighbouring epochs on each side (context='auto').
+    assert type(clf.module_.epoch_network) is SSCSleepNetLite and clf.module_.context == 2
     assert type(clf.optimizer_) is torch.optim.AdamW
     assert clf.optimizer_.param_groups[0]["lr"] == 2e-3
     criterion = clf.criterion_
@@ -89,7 +90,7 @@ def test_explicit_parameters_win_over_the_preset():
     assert _callbacks(clf)["n1_adaptation"].gain == 2.0  # the paper preset with the N1 penalty
     assert clf.augmentation_.time_stretch == 0.05
     lite = SSCSleepClassifier(preset="lite", module=SSCSleepNet, module__lstm_units=8)
-    assert type(lite.initialize().module_) is SSCSleepNet  # an explicit network wins too
+    assert type(lite.initialize().module_.epoch_network) is SSCSleepNet  # an explicit one wins
     removed = SSCSleepClassifier(callbacks__loss_schedule=None).initialize()
     assert "loss_schedule" not in _callbacks(removed)
 

@@ -4,7 +4,14 @@ Nothing here imports the input boundary: the loaders take the skorch ``Dataset``
 builds, the callbacks read the net's history and outputs.
 """
 
-from ._callbacks import EarlyStopping, LossSchedule, LRPlateau, N1Adaptation, PassTimeEstimate
+from ._callbacks import (
+    EarlyStopping,
+    LossSchedule,
+    LRPlateau,
+    N1Adaptation,
+    PassTimeEstimate,
+    chance_macro_f1,
+)
 from ._checkpoints import VersionedCheckpoint, fit_resumable, latest_checkpoint
 from ._distributed import DistributedSync, is_main_process, process_group
 from ._finetune import load_pretrained
@@ -28,6 +35,7 @@ __all__ = [
     "RecordingSplit",
     "SequentialBatchSampler",
     "VersionedCheckpoint",
+    "chance_macro_f1",
     "fit_resumable",
     "get_preset",
     "is_main_process",

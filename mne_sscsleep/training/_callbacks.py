@@ -14,6 +14,10 @@ from skorch.callbacks import Callback, PrintLog
 from skorch.callbacks import EarlyStopping as _SkorchEarlyStopping
 
 from .._stages import N1
+from ._loaders import resolve_dataset
+
+# How far above chance validation macro-F1 must once be before early stopping counts misses.
+_ABOVE_CHANCE = 0.05
 
 
 class N1Adaptation(Callback):
@@ -146,11 +150,14 @@ class EarlyStopping(_SkorchEarlyStopping):
         Where messages go.
     load_best : bool
         Restore the weights of the best epoch at the end of training.
-    min_score : float | None
-        No miss is counted until the monitored score has once reached ``min_score`` (for a
-        higher-is-better score): training does not stop, and no "best" epoch is chosen, while
-        the model is still at chance. The classifier sets 0.3 for validation macro-F1 (a model
-        that calls every epoch N2 scores about 0.13, one that guesses about 0.2).
+    min_score : float | ``'chance'`` | None
+        No miss is counted until the monitored score has once passed ``min_score`` (reached,
+        for a lower-is-better score): training does not stop, and no "best" epoch is chosen,
+        while the model is still at chance. ``'chance'`` (for a macro-F1 monitor; the
+        classifier's default): 0.05 above :func:`chance_macro_f1` of the validation labels,
+        the macro-F1 that calling every epoch the same stage already scores (0.31 on a
+        60-epoch recording of two stages, 0.13 on a whole night), found at the first pass.
+        Replayed histories (resumed training) use a float ``min_score`` only.
 
     Examples
     --------
@@ -179,19 +186,33 @@ class EarlyStopping(_SkorchEarlyStopping):
         )
         self.min_score = min_score
 
+    def on_train_begin(self, net, **kwargs):
+        if self.min_score == "chance" and not self.monitor.endswith("macro_f1"):
+            raise ValueError(
+                f"EarlyStopping(min_score='chance') knows the chance level of a macro-F1 "
+                f"monitor only; give a number for monitor={self.monitor!r}."
+            )
+        self.floor_ = None if self.min_score == "chance" else self.min_score
+        super().on_train_begin(net, **kwargs)
+        self.replay(net.history)
+
+    def on_epoch_begin(self, net, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_valid=dataset_valid, **kwargs)
+        if self.min_score == "chance" and self.floor_ is None and dataset_valid is not None:
+            root, indices = resolve_dataset(dataset_valid)
+            if root.y is not None:
+                self.floor_ = chance_macro_f1(np.asarray(root.y)[indices]) + _ABOVE_CHANCE
+
     def _is_score_improved(self, score):
-        if self.min_score is not None and not self._reached(self.dynamic_threshold_):
+        floor = getattr(self, "floor_", None)
+        if floor is not None and not self._passed(self.dynamic_threshold_, floor):
             return True  # still at chance: the latest epoch is as good a "best" as any
         return super()._is_score_improved(score)
 
-    def _reached(self, threshold):
+    def _passed(self, threshold, floor):
         if self.lower_is_better:
-            return threshold <= self.min_score
-        return threshold >= self.min_score
-
-    def on_train_begin(self, net, **kwargs):
-        super().on_train_begin(net, **kwargs)
-        self.replay(net.history)
+            return threshold <= floor
+        return threshold > floor
 
     def on_epoch_end(self, net, **kwargs):
         # skorch runs its PrintLog last and stops by raising here: print the last pass's row
@@ -224,6 +245,8 @@ class EarlyStopping(_SkorchEarlyStopping):
             With ``misses_``, ``best_epoch_`` and the improvement threshold as after those
             epochs; :attr:`stopped` tells whether training would have stopped.
         """
+        if self.min_score != "chance":
+            self.floor_ = self.min_score
         self.misses_, self.best_epoch_ = 0, 0
         self.dynamic_threshold_ = np.inf if self.lower_is_better else -np.inf
         for row in history:
@@ -242,6 +265,37 @@ class EarlyStopping(_SkorchEarlyStopping):
     def stopped(self):
         """Whether the replayed or recorded misses already reached ``patience``."""
         return self.misses_ >= self.patience
+
+
+def chance_macro_f1(labels):
+    """The macro-F1 of the best constant prediction: what a model at chance scores.
+
+    Macro-F1 averages over the stages present (:func:`mne_sscsleep.metrics.macro_f1_score`):
+    calling every epoch stage ``c``, of share ``p``, scores ``2p / (1 + p)`` divided by the
+    number of stages present. On a short recording of few stages that is far above the
+    0.13-0.2 of a whole night.
+
+    Parameters
+    ----------
+    labels : array-like of int
+        Stage indices.
+
+    Returns
+    -------
+    score : float
+        The best constant prediction's macro-F1 (0 for no labels).
+
+    Examples
+    --------
+    >>> round(chance_macro_f1([2] * 27 + [3] * 33), 3)  # two stages, 45 % and 55 %
+    0.355
+    """
+    counts = np.bincount(np.asarray(labels, dtype=np.int64).ravel())
+    counts = counts[counts > 0]
+    if not len(counts):
+        return 0.0
+    share = counts / counts.sum()
+    return float(np.max(2 * share / (1 + share)) / len(counts))
 
 
 def _step(value, direction, step, low, high):
