@@ -109,7 +109,7 @@ ABLATIONS = {
 }
 # Neighbouring epochs as context, both presets.
 for _preset in ("lite", "paper"):
-    for _k in (2, 5, 10):
+    for _k in (0, 2, 5, 10):  # 0: the single-epoch network (lite defaults to 2)
         ABLATIONS[f"{_preset}_context{_k}"] = {"preset": _preset, "context": _k}
     ABLATIONS[f"{_preset}_context5_time"] = {"preset": _preset, "context": 5, "night_time": True}
     ABLATIONS[f"{_preset}_context5_tf"] = {

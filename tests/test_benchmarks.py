@@ -21,7 +21,7 @@ def benchmark_module(monkeypatch):
 
 @pytest.mark.slow
 def test_benchmark_on_simulated_data(benchmark_module, tmp_path, capsys):
-    models = "paper,paper_cnn_lstm,paper_wce,lite,lite_context2,features_gb,features_yasa" + (
+    models = "paper,paper_cnn_lstm,paper_wce,lite,lite_context0,features_gb,features_yasa" + (
         ",yasa" if _has_yasa() else ""
     )
     argv = ["--dataset", "simulated", "--subjects", "3", "--hours", "2.5", "--folds", "3"]
@@ -39,7 +39,7 @@ def test_benchmark_on_simulated_data(benchmark_module, tmp_path, capsys):
     assert saved["args"]["dataset"] == "simulated" and saved["args"]["protocol"] == "kfold"
     table = (tmp_path / "results.md").read_text()
     assert "SIMULATED" in table and "| lite |" in table and "| features_gb |" in table
-    assert "| lite_context2 |" in table and "| features_yasa |" in table
+    assert "| lite_context0 |" in table and "| features_yasa |" in table
     assert "paper network at 0.125 width" in table
     epochs, y, _ = benchmark_module["load_dataset"](
         benchmark_module["build_parser"]().parse_args(argv)

@@ -368,7 +368,13 @@ def test_learns_held_out_subjects(sim_nights):
     reports = []
     for seed in range(3):
         clf = SSCSleepClassifier(
-            preset="lite", max_epochs=12, patience=4, random_state=seed, verbose=0
+            preset="lite",
+            context=0,  # the single-epoch network learns (tests/test_context.py: context)
+            iterator_train__min_batches=None,
+            max_epochs=12,
+            patience=4,
+            random_state=seed,
+            verbose=0,
         )
         with warnings.catch_warnings():
             warnings.simplefilter("error", RuntimeWarning)
