@@ -62,6 +62,10 @@ _NAN_OUTPUT = "The network's output is not a number"
 _ONE_DAY_OF_EPOCHS = 2880
 # Purposes of the seeds derived from random_state (independent streams).
 _SEED_WEIGHTS, _SEED_EPOCH, _SEED_PAIRS, _SEED_SPLIT = range(4)
+# Early stopping counts no miss before validation macro-F1 first passes this. Measured on the
+# small protocol of benchmarks/generalise.py against min_score='chance' (the validation set's
+# constant-prediction macro-F1 + 0.05, lower on most sets): 0.3 won by 0.052 +- 0.112, 6 of 8.
+_MIN_VALID_MACRO_F1 = 0.3
 
 
 def _uncompiled(module):
@@ -360,7 +364,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
                         lower_is_better=False,
                         patience=patience,
                         load_best=True,
-                        min_score="chance",
+                        min_score=_MIN_VALID_MACRO_F1,
                     ),
                 )
             )

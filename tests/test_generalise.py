@@ -174,9 +174,12 @@ def test_early_stopping_never_fires_while_the_model_is_at_chance():
 
 def test_early_stopping_floor_is_the_validation_sets_chance():
     X, y, recording = _nights(3, gains=(1.0, 1.0, 1.0))
-    clf = SSCSleepClassifier(**{**TINY, "max_epochs": 2}).fit(X, y, recording=recording)
+    chance = {**TINY, "max_epochs": 2, "callbacks__early_stopping__min_score": "chance"}
+    clf = SSCSleepClassifier(**chance).fit(X, y, recording=recording)
     stopper = dict(clf.callbacks_)["early_stopping"]
     assert stopper.min_score == "chance"
+    default = SSCSleepClassifier(**{**TINY, "max_epochs": 2}).fit(X, y, recording=recording)
+    assert dict(default.callbacks_)["early_stopping"].floor_ == 0.3  # the measured default
     # One recording is held out whole: the floor is its own chance level, plus 0.05.
     floors = [chance_macro_f1(stage_indices(y[recording == r])) + 0.05 for r in range(3)]
     assert any(stopper.floor_ == pytest.approx(floor) for floor in floors), stopper.floor_

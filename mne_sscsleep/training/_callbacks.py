@@ -153,10 +153,11 @@ class EarlyStopping(_SkorchEarlyStopping):
     min_score : float | ``'chance'`` | None
         No miss is counted until the monitored score has once passed ``min_score`` (reached,
         for a lower-is-better score): training does not stop, and no "best" epoch is chosen,
-        while the model is still at chance. ``'chance'`` (for a macro-F1 monitor; the
-        classifier's default): 0.05 above :func:`chance_macro_f1` of the validation labels,
-        the macro-F1 that calling every epoch the same stage already scores (0.31 on a
-        60-epoch recording of two stages, 0.13 on a whole night), found at the first pass.
+        while the model is still at chance (the classifier sets 0.3 for validation macro-F1).
+        ``'chance'`` (for a macro-F1 monitor): 0.05 above :func:`chance_macro_f1` of the
+        validation labels, the macro-F1 that calling every epoch the same stage already
+        scores (0.31 on a 60-epoch recording of two stages, 0.13 on a whole night), found at
+        the first pass.
         Replayed histories (resumed training) use a float ``min_score`` only.
 
     Examples
