@@ -102,6 +102,7 @@ def simulate_night(stages, lab, person_subject, seed):
 
 def build(cache):
     """Simulate the three protocols' data into ``cache`` (one .npz per protocol)."""
+    from mne_sscsleep._check import atomic_write
     from mne_sscsleep.datasets import simulate_hypnogram, simulate_subject
 
     cache = Path(cache)
@@ -115,7 +116,8 @@ def build(cache):
         person = np.concatenate([np.full(len(row[1]), row[2]) for row in rows])
         recording = np.concatenate([np.full(len(row[1]), index) for index, row in enumerate(rows)])
         lab = np.concatenate([np.full(len(row[1]), row[3]) for row in rows])
-        np.savez(cache / f"{name}.npz", X=X, y=y, person=person, recording=recording, lab=lab)
+        with atomic_write(cache / f"{name}.npz") as tmp:  # never half a cache file
+            np.savez(tmp, X=X, y=y, person=person, recording=recording, lab=lab)
         print(f"{name}: {len(y)} epochs, {len(rows)} recordings", flush=True)
 
     start = time.perf_counter()
@@ -393,6 +395,8 @@ def figure(args):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from mne_sscsleep.viz import save_figure
+
     files = sorted(Path(args.out).glob("*.jsonl"))
     names = sorted({json.loads(line)["model"] for f in files for line in f.open()} - {"features"})
     colours = dict(zip(names, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 3))
@@ -421,7 +425,8 @@ def figure(args):
         ax.legend(fontsize=7, loc="lower right")
     fig.suptitle("SIMULATED data: above the diagonal, the model beats the feature model")
     fig.tight_layout()
-    fig.savefig(args.figure, dpi=110)
+    # Through the package's writer: a temporary file, and only a figure of ours is replaced.
+    save_figure(fig, args.figure, overwrite=True, dpi=110)
     print(f"written to {args.figure}")
 
 
