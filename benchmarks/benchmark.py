@@ -11,7 +11,7 @@ Every model is trained and scored on the very same subject-wise splits:
   per-epoch features; ``_tf`` suffix: the transformer encoder);
 - ``features_yasa``: YASA's EEG features with its centred 7.5-min and past 2-min rolling
   windows robust-scaled per night and the time of night, gradient boosting (what a user would
-  otherwise pick; ``mne_sscsleep._features.yasa_features``);
+  otherwise pick; ``benchmarks/yasa_features.py``);
 - ``features_gb``: log band powers + gradient boosting (the approach of MNE's sleep tutorial);
 - ``yasa``: YASA's pretrained ``SleepStaging`` (``pip install yasa``; scored, not trained).
 
@@ -46,9 +46,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from yasa_features import spectral_features, yasa_features
 
 from mne_sscsleep import STAGES, SSCSleepClassifier
-from mne_sscsleep._features import spectral_features, yasa_features
 from mne_sscsleep.metrics import sleep_report, transitions_per_hour
 
 #: The paper's Table IX (recomputed from its confusion matrices, PAPER.md section 1):

@@ -12,6 +12,7 @@ from ._version import __version__ as __version__
 _LAZY = {
     "STAGES": "._stages",
     "stage_indices": "._stages",
+    "StageEncoder": "._stages",
     "SSCSleepClassifier": "._classifier",
     "check_epochs": "._epochs",
     "model_info": ".io",

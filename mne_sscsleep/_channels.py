@@ -59,7 +59,8 @@ def pick_channel(ch_names, picks=None, *, ch_types=None, source="the recording")
         shown = ", ".join(names[:8]) + (", ..." if n_channels > 8 else "")
         raise ValueError(
             f"{source.capitalize()} has {n_channels} channels ({shown}) but the model stages one "
-            f"EEG channel. Choose one with picks, e.g. picks={hint!r}."
+            f"EEG channel. Choose one with picks, e.g. picks={hint!r} (on the command line: "
+            f"--channel {hint!r})."
         )
     if isinstance(picks, (bool, np.bool_)):
         raise TypeError(f"picks must be one channel name or index, got the boolean {picks!r}.")

@@ -1,6 +1,9 @@
-"""Ground floor: checks of output files, and the one way this package writes a file.
+"""Ground floor: parameter tables, checks of output files, and the one way this package writes
+a file.
 
-Imports nothing of this package. Two rules live here, for every file any command writes:
+Imports nothing of this package. Parameters are checked from a table (:class:`Rule` rows of
+:class:`Interval` and :class:`Options`, as scikit-learn's ``_parameter_constraints``), once, at
+the start of ``fit``. Two rules live here for every file any command writes:
 
 - **Nothing is lost.** A file that exists is replaced only when the caller allows it
   (``overwrite``) *and* the file is recognisably one of ours (``is_ours``: each writer knows its
@@ -14,6 +17,8 @@ Imports nothing of this package. Two rules live here, for every file any command
 from __future__ import annotations
 
 import contextlib
+import math
+import numbers
 import os
 import secrets
 import shutil
@@ -22,6 +27,115 @@ from pathlib import Path
 # Temporary files are named after their target, the writing process and a random token, so that
 # concurrent writers never share one and leftovers of a killed writer can be recognised.
 _TEMP_MARK = ".tmp-"
+
+
+class Interval:
+    """Real numbers from ``low`` on (above it when ``open``); whole numbers with ``integer``.
+
+    Parameters
+    ----------
+    low : float | None
+        The lower bound; None: none.
+    integer : bool
+        Only ``int`` values (not ``bool``, not ``2.0``).
+    open : bool
+        ``low`` itself excluded.
+
+    Examples
+    --------
+    >>> 3 in Interval(1, integer=True), 0.0 in Interval(0, open=True)
+    (True, False)
+    """
+
+    def __init__(self, low=None, *, integer=False, open=False):
+        self.low, self.integer, self.open = low, integer, open
+
+    def accepts_type(self, value):
+        """Whether ``value`` is a number of the kind (``bool`` is none)."""
+        kind = numbers.Integral if self.integer else numbers.Real
+        return isinstance(value, kind) and not isinstance(value, bool)
+
+    def __contains__(self, value):
+        if not self.accepts_type(value):
+            return False
+        if self.integer and not isinstance(value, numbers.Integral):
+            return False
+        if not math.isfinite(value) or self.low is None:
+            return math.isfinite(value)
+        return value > self.low if self.open else value >= self.low
+
+
+class Options:
+    """Exactly these values (compared with ``==``, and ``is`` for None and booleans).
+
+    Examples
+    --------
+    >>> "bf16" in Options(None, "bf16"), False in Options(None, 0)
+    (True, False)
+    """
+
+    def __init__(self, *values):
+        self.values = values
+
+    def accepts_type(self, value):
+        """Whether ``value`` has the type of one of the options."""
+        return any(type(value) is type(option) for option in self.values)
+
+    def __contains__(self, value):
+        return any(
+            value is option
+            if option is None or isinstance(option, bool) or isinstance(value, bool)
+            else type(value) is type(option) and value == option
+            for option in self.values
+        )
+
+
+class Rule:
+    """One row of a parameter table: what a parameter may be, and how to say it.
+
+    Parameters
+    ----------
+    allowed : tuple of Interval | Options
+        The value must be in one of them.
+    wanted : str
+        What the message says it must be, e.g. ``"None or 'bf16'"``.
+    type_error : bool
+        Raise ``TypeError`` (not ``ValueError``) for a value of a type none of ``allowed``
+        takes.
+    """
+
+    def __init__(self, *allowed, wanted, type_error=False):
+        self.allowed, self.wanted, self.type_error = allowed, wanted, type_error
+
+
+def check_params(values, table):
+    """Check parameters against a table, once, with one message per rule.
+
+    Parameters
+    ----------
+    values : dict
+        Parameter names to values (e.g. ``estimator.get_params(deep=False)``).
+    table : dict of str to Rule
+        The rules; parameters not in it are not checked, nor rules of absent parameters.
+
+    Examples
+    --------
+    >>> rule = Rule(Options(None, "bf16"), wanted="None or 'bf16'")
+    >>> check_params({"amp": "fp16"}, {"amp": rule})
+    Traceback (most recent call last):
+    ...
+    ValueError: amp must be None or 'bf16', got 'fp16'.
+    """
+    for name, rule in table.items():
+        if name not in values:
+            continue
+        value = values[name]
+        if any(value in allowed for allowed in rule.allowed):
+            continue
+        error = ValueError
+        if rule.type_error and not any(allowed.accepts_type(value) for allowed in rule.allowed):
+            error = TypeError
+        raise error(f"{name} must be {rule.wanted}, got {value!r}.")
 
 
 def first_line(error):

@@ -16,6 +16,7 @@ passes this boundary without any copy: fitting 40,000 epochs holds the data once
 
 from __future__ import annotations
 
+import datetime
 import warnings
 from pathlib import Path
 
@@ -143,6 +144,7 @@ class EpochsDataset(Dataset):
             )
         self.stage_map = None  # {label: stage} used to read the labels, if not their names
         self.scale = None  # per-epoch factors applied as batches are read (see recording_scales)
+        self.equalizer = None  # per-recording spectral gains (see recording_equalizers)
         self.provenance = {}  # where the epochs came from (see data_provenance)
         self._order = self._night_time = None  # computed when first needed
 
@@ -239,6 +241,59 @@ class EpochsDataset(Dataset):
             self._night_time = np.column_stack([hours, share]).astype(np.float32)
         return self._night_time
 
+    def labelled(self, y, *, stage_map=None):
+        """The same epochs with the labels ``y`` (a shallow copy, its own labels).
+
+        Parameters
+        ----------
+        y : array-like, shape (n_epochs,)
+            One stage label per epoch (see :func:`~mne_sscsleep.stage_indices`).
+        stage_map : dict | None
+            What the labels mean, if not stage names.
+
+        Returns
+        -------
+        dataset : EpochsDataset
+            A dataset sharing this one's data, with ``y``, ``labels`` and ``stage_map``.
+        """
+        import copy
+
+        labels = np.asarray(y)
+        if labels.ndim != 1 or len(labels) != len(self):
+            raise ValueError(
+                f"X has {len(self)} epochs but y has {labels.shape} labels; pass one label "
+                "per epoch."
+            )
+        dataset = copy.copy(self)
+        dataset.y = stage_indices(labels, stage_map=stage_map)
+        dataset.labels, dataset.stage_map = labels, stage_map
+        return dataset
+
+    def equalized(self, equalizer):
+        """The same epochs, each recording filtered by its spectral gains as it is read.
+
+        Parameters
+        ----------
+        equalizer : tuple of ndarray | None
+            ``(row, gains)`` from :func:`recording_equalizers`; None: none.
+
+        Returns
+        -------
+        dataset : EpochsDataset
+            A dataset sharing this one's data (a shallow copy).
+        """
+        import copy
+
+        dataset = copy.copy(self)
+        dataset.equalizer = equalizer
+        return dataset
+
+    def _equalize(self, xb, positions):
+        row, gains = self.equalizer
+        spectrum = np.fft.rfft(xb, axis=-1)
+        spectrum *= gains[row[positions]][:, np.newaxis, :]
+        return np.fft.irfft(spectrum, n=xb.shape[-1], axis=-1).astype(np.float32)
+
     def scaled(self, scale):
         """The same epochs, each multiplied by its factor as it is read (a shallow copy).
 
@@ -266,6 +321,8 @@ class EpochsDataset(Dataset):
             xb = np.array(X[index])
             if self.scale is not None:
                 xb *= self.scale[index]
+            if self.equalizer is not None:
+                xb = self._equalize(xb[np.newaxis], np.array([index]))[0]
             yb = torch.tensor(0 if y is None else int(y[index]), dtype=torch.int64)
             return torch.from_numpy(xb), yb
         if isinstance(index, slice):
@@ -284,6 +341,8 @@ class EpochsDataset(Dataset):
             yb = None if y is None else np.asarray(y)[index]
         if self.scale is not None:
             xb = xb * self.scale[index][:, np.newaxis, np.newaxis]
+        if self.equalizer is not None:
+            xb = self._equalize(xb, np.arange(len(X))[index])
         xb = torch.from_numpy(np.ascontiguousarray(xb))
         if yb is None:
             return xb, torch.zeros(n_rows, dtype=torch.int64)
@@ -293,6 +352,96 @@ class EpochsDataset(Dataset):
 #: Median epoch standard deviation (volts) that recording scaling brings every recording to:
 #: typical scalp sleep EEG, so networks see the amplitudes they would see unscaled.
 TARGET_STD_VOLTS = 20e-6
+
+
+#: Largest spectral gain of :func:`recording_equalizers` relative to its median: bands a
+#: recording barely holds (beyond its amplifier's band) are not raised from their noise.
+_MAX_GAIN_RATIO = 10.0
+
+
+def reference_spectrum(freqs):
+    """The power spectrum every recording is equalised to: ``1 / (1 + f^2)`` (f in Hz).
+
+    Sleep EEG's power falls roughly as ``1 / f^2`` above the slow waves; the knee at 1 Hz
+    keeps the slowest waves from dominating.
+
+    Parameters
+    ----------
+    freqs : ndarray
+        Frequencies in Hz.
+
+    Returns
+    -------
+    power : ndarray
+        Relative power at each frequency.
+    """
+    return 1.0 / (1.0 + np.asarray(freqs, dtype=np.float64) ** 2)
+
+
+def recording_equalizers(dataset, *, target=TARGET_STD_VOLTS, smooth_hz=1.0):
+    """Per-recording spectral gains that bring each recording's mean spectrum to one shape.
+
+    A derivation, an amplifier's filters and a person's rhythms colour a recording's spectrum
+    as a whole (an occipital recording holds more alpha at every stage, a frontal one more
+    slow waves); the stages are told apart by how epochs differ *within* the night. Each
+    recording's mean power spectrum over its (non-flat) epochs, smoothed over ``smooth_hz``,
+    is equalised to :func:`reference_spectrum` at a mean epoch spread of ``target``: a
+    per-recording linear filter, as YASA standardises each night's features. Gains are bounded
+    to ten times their median, so a band the recording barely holds is not raised from noise.
+
+    Parameters
+    ----------
+    dataset : EpochsDataset
+        Epochs with their ``recording`` codes.
+    target : float
+        The epochs' mean standard deviation after equalisation, in volts.
+    smooth_hz : float
+        Width of the moving average over frequency of each recording's log spectrum.
+
+    Returns
+    -------
+    equalizer : tuple of ndarray
+        ``row`` (int64, per epoch: its recording's row of ``gains``) and ``gains`` (float32,
+        ``(n_recordings, n_times // 2 + 1)``, on the rfft bins of an epoch).
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(0, 1e-4, (6, 1, 3000)).astype(np.float32)
+    >>> row, gains = recording_equalizers(EpochsDataset(X, recording=[0, 0, 0, 1, 1, 1]))
+    >>> row.tolist(), gains.shape
+    ([0, 0, 0, 1, 1, 1], (2, 1501))
+    """
+    X, recording = dataset.X, dataset.recording
+    n_times = X.shape[-1]
+    freqs = np.fft.rfftfreq(n_times, 1.0 / dataset.sfreq)
+    codes, row = np.unique(recording, return_inverse=True)
+    row = row.reshape(-1).astype(np.int64)
+    power = np.zeros((len(codes), len(freqs)))
+    counts = np.zeros(len(codes))
+    for start in range(0, len(X), _CHUNK):
+        block = np.asarray(X[start : start + _CHUNK], dtype=np.float32)[:, 0]
+        usable = np.ptp(block, axis=-1) >= FLAT_PTP_VOLTS
+        block = block - block.mean(axis=-1, keepdims=True)
+        spectra = np.abs(np.fft.rfft(block[usable], axis=-1)) ** 2
+        np.add.at(power, row[start : start + len(block)][usable], spectra)
+        np.add.at(counts, row[start : start + len(block)][usable], 1)
+    width = max(1, int(round(smooth_hz * n_times / dataset.sfreq)))
+    kernel = np.ones(width) / width
+    reference = reference_spectrum(freqs)
+    gains = np.ones((len(codes), len(freqs)), dtype=np.float32)
+    for code in range(len(codes)):
+        if counts[code] == 0:
+            continue
+        mean = power[code] / counts[code]
+        floor = max(mean[1:].max() * 1e-12, np.finfo(float).tiny)
+        smooth = np.exp(np.convolve(np.log(np.maximum(mean, floor)), kernel, mode="same"))
+        gain = np.sqrt(reference / smooth)
+        gain = np.minimum(gain, _MAX_GAIN_RATIO * np.median(gain))
+        gain[0] = 0.0  # no offset
+        # Parseval: an epoch's variance is the sum of its one-sided power over n_times^2.
+        variance = 2 * np.sum(gain**2 * mean) / n_times**2
+        gains[code] = gain * (target / np.sqrt(variance)) if variance > 0 else 1.0
+    return row, gains
 
 
 def recording_scales(dataset, *, target=TARGET_STD_VOLTS):
@@ -402,20 +551,44 @@ def check_epochs(
     >>> np.shares_memory(checked.X, X)
     True
     """
-    if on_flat not in ("raise", "warn", "ignore"):
-        raise ValueError(f"on_flat must be 'raise', 'warn' or 'ignore', got {on_flat!r}.")
-    sfreq = _check_positive(sfreq, "sfreq")
-    epoch_duration = _check_positive(epoch_duration, "epoch_duration")
-    import mne
-
     if _is_store(X):
         if recording is not None:
             raise ValueError(
                 "recording= cannot be combined with an epoch store, which has its recordings "
                 "already."
             )
-        return _store_dataset(X, sfreq)
+        return _store_dataset(X, _check_positive(sfreq, "sfreq"))
     X = load_lazy_epochs(merge_epochs_list(X))
+    return _check_merged(
+        X,
+        sfreq=sfreq,
+        picks=picks,
+        resample=resample,
+        epoch_duration=epoch_duration,
+        on_flat=on_flat,
+        ch_name=ch_name,
+        recording=recording,
+    )
+
+
+def _check_merged(
+    X,
+    *,
+    sfreq=DEFAULT_SFREQ,
+    picks=None,
+    resample=False,
+    epoch_duration=EPOCH_DURATION,
+    on_flat="raise",
+    ch_name=None,
+    recording=None,
+):
+    """:func:`check_epochs` of input already merged (lists) and settled (lazy Epochs)."""
+    if on_flat not in ("raise", "warn", "ignore"):
+        raise ValueError(f"on_flat must be 'raise', 'warn' or 'ignore', got {on_flat!r}.")
+    sfreq = _check_positive(sfreq, "sfreq")
+    epoch_duration = _check_positive(epoch_duration, "epoch_duration")
+    import mne
+
     time_index = None
     if isinstance(X, mne.BaseEpochs):
         recording, time_index = epochs_order(X, recording, epoch_duration=epoch_duration)
@@ -501,7 +674,9 @@ def data_provenance(X):
     metadata = getattr(X, "metadata", None)
     if metadata is not None and "recording" in metadata.columns:
         recordings = sorted(map(str, metadata["recording"].unique()))
-    raw = getattr(X, "_raw", None)  # lazy Epochs keep their Raw, which knows its files
+    # Lazy Epochs keep their Raw (private Epochs._raw; MNE offers no public link to it), which
+    # knows its files.
+    raw = getattr(X, "_raw", None)
     filenames = getattr(raw if raw is not None else X, "filenames", None) or []
     recordings = recordings or [Path(str(name)).name for name in filenames if name]
     return {
@@ -510,6 +685,60 @@ def data_provenance(X):
         "description": description,
         "recordings": recordings,
     }
+
+
+def training_record(dataset, previous=None):
+    """What a model was trained on (its ``training_data_``), adding to an earlier record.
+
+    Parameters
+    ----------
+    dataset : EpochsDataset
+        The training data (with their ``provenance``).
+    previous : dict | None
+        The record of earlier training (``partial_fit``, ``warm_start``).
+
+    Returns
+    -------
+    record : dict
+        ``source``, ``simulated``, ``n_recordings``, ``n_epochs``, ``recordings``, ``date``
+        and ``package_version``.
+    """
+    from ._version import __version__
+
+    provenance = dataset.provenance or {}
+    simulated = provenance.get("simulated")
+    recordings = list(provenance.get("recordings") or [])
+    n_recordings = len(np.unique(dataset.recording))
+    record = {
+        "source": _source(provenance),
+        "simulated": simulated,
+        "n_recordings": n_recordings,
+        "n_epochs": len(dataset),
+        "recordings": recordings[:1000],
+        "date": datetime.date.today().isoformat(),
+        "package_version": __version__,
+    }
+    if previous:
+        known = previous.get("simulated")
+        record.update(
+            source=previous.get("source")
+            if previous.get("source") == record["source"]
+            else "several sources (partial_fit)",
+            simulated=None if None in (known, simulated) else bool(known and simulated),
+            n_recordings=int(previous.get("n_recordings", 0)) + n_recordings,
+            n_epochs=int(previous.get("n_epochs", 0)) + len(dataset),
+            recordings=sorted(set(previous.get("recordings") or []) | set(recordings))[:1000],
+        )
+    return record
+
+
+def _source(provenance):
+    if provenance.get("simulated"):
+        return "simulated nights (mne-sscsleep simulator)"
+    if provenance.get("input") == "array":
+        return "arrays (origin not recorded)"
+    description = provenance.get("description")
+    return f"{provenance.get('input', 'mne.Epochs')}" + (f": {description}" if description else "")
 
 
 def _recording_codes(recording, n_epochs):
@@ -573,6 +802,8 @@ def epochs_order(epochs, recording=None, *, epoch_duration=EPOCH_DURATION):
         else _recording_codes(recording, n_epochs)
     )
     # Events count samples of the recording the epochs were cut from (before any resampling).
+    # MNE keeps that rate only in the private Epochs._raw_sfreq (no public API gives it after
+    # Epochs.resample); read with a fallback to info["sfreq"] for epochs that lack it.
     raw_sfreq = float(getattr(epochs, "_raw_sfreq", epochs.info["sfreq"]))
     step = epoch_duration * raw_sfreq
     samples = epochs.events[:, 0].astype(np.int64)
@@ -668,6 +899,8 @@ def merge_epochs_list(X):
         metadata=metadata,
         verbose="error",
     )
+    # The events keep the first item's sample numbers: keep the rate they count in too (MNE's
+    # private Epochs._raw_sfreq, read back by epochs_order; EpochsArray has no public way).
     merged._raw_sfreq = getattr(first, "_raw_sfreq", first.info["sfreq"])
     return merged
 
@@ -776,6 +1009,46 @@ def _check_values(data, on_flat):
         _warn(message)
 
 
+def check_dataset(dataset, y=None, *, sfreq, recording=None, stage_map=None, labelled=False):
+    """A dataset from :func:`check_epochs`: as it is, or with the labels ``y``.
+
+    Parameters
+    ----------
+    dataset : EpochsDataset
+        Checked epochs.
+    y : array-like | None
+        Labels to give them (None: their own).
+    sfreq : float
+        The model's rate, which the dataset's must be.
+    recording : None
+        Refused: a checked dataset has its recordings.
+    stage_map : dict | None
+        What the labels ``y`` mean.
+    labelled : bool
+        Whether labels are needed (training).
+
+    Returns
+    -------
+    dataset : EpochsDataset
+        The dataset, or a shallow copy with the labels ``y``.
+    """
+    if recording is not None:
+        raise ValueError(
+            "recording= cannot be combined with a checked dataset, which has its "
+            "recordings already; pass them to check_epochs(X, recording=...)."
+        )
+    if not np.isclose(dataset.sfreq, sfreq):
+        raise ValueError(
+            f"The dataset was checked at {dataset.sfreq:g} Hz but the model works at "
+            f"{sfreq:g} Hz; check it again with check_epochs(X, sfreq={sfreq:g})."
+        )
+    if y is not None:
+        return dataset.labelled(y, stage_map=stage_map)
+    if labelled and dataset.y is None:
+        raise ValueError("The dataset holds no labels; pass y, or use check_epochs_labels.")
+    return dataset
+
+
 def check_epochs_labels(X, y, *, stage_map=None, **kwargs):
     """Validate epochs and their labels together.
 
@@ -816,10 +1089,13 @@ def check_epochs_labels(X, y, *, stage_map=None, **kwargs):
         # Labels that cannot be stages whatever they mean (continuous, boolean) are refused
         # before the data are read; what they mean is decided after.
         label_kind(np.asarray(y), name="y")
-    X = load_lazy_epochs(merge_epochs_list(X))
-    dataset = check_epochs(X, **kwargs)  # the data's own problems are reported first
-    if y is None and _is_store(X):
-        return dataset  # its labels are stored with it
+    if _is_store(X):
+        dataset = check_epochs(X, **kwargs)
+        if y is None:
+            return dataset  # its labels are stored with it
+    else:
+        X = load_lazy_epochs(merge_epochs_list(X))
+        dataset = _check_merged(X, **kwargs)  # the data's own problems are reported first
     if y is None:
         if not isinstance(X, mne.BaseEpochs):
             raise ValueError(

@@ -7,6 +7,7 @@ the input boundary, metrics, plots) can rely on it without pulling in anything a
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 
@@ -303,4 +304,258 @@ def _integer_stage_indices(y, name):
         "stage_map={code: stage} (e.g. {0: 'W', 1: 'N1', 2: 'N2', 3: 'N3', 4: 'R'}), or for "
         "mne.Epochs y=epochs.events[:, 2] (read through epochs.event_id), or stage names "
         "('W', 'N1', ...)."
+    )
+
+
+class StageEncoder:
+    """The user's label of each stage, fitted on training labels (a ``LabelEncoder`` of stages).
+
+    The classifier trains on canonical stage indices (into :data:`STAGES`) and answers in the
+    user's labels: this object holds both sides, so labels are read and written in one place.
+
+    Parameters
+    ----------
+    classes : array-like | None
+        The labels to predict, one per stage (any order); None: one label per stage present in
+        the training data, as spelled there.
+    stage_map : dict | None
+        What the training labels mean (``{label: stage}``), see :func:`stage_indices`.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The predicted labels, in stage order.
+    stages_ : tuple of str
+        The stage of each of ``classes_``.
+    counts_ : ndarray of int, shape (5,)
+        Training epochs of each stage of :data:`STAGES`.
+    stage_map_ : dict
+        Every training label (and each of ``classes_``) to its stage name.
+
+    Examples
+    --------
+    >>> encoder = StageEncoder().fit(["W", "N2", "W", "REM"], stage_indices(["W", "N2", "W", "R"]))
+    >>> encoder.classes_.tolist(), encoder.stages_
+    (['W', 'N2', 'REM'], ('W', 'N2', 'R'))
+    >>> encoder.inverse_transform([4, 0]).tolist()
+    ['REM', 'W']
+    """
+
+    def __init__(self, classes=None, stage_map=None):
+        self.classes = classes
+        self.stage_map = stage_map
+
+    def fit(self, labels, stages, *, stage_map=None):
+        """Learn the label of each stage from training labels and their stage indices.
+
+        Parameters
+        ----------
+        labels : array-like, shape (n_epochs,)
+            The training labels as the user gave them.
+        stages : array-like of int, shape (n_epochs,)
+            Their stage indices (read with :meth:`reading_map`).
+        stage_map : dict | None
+            The map the labels were read with, kept in ``stage_map_``.
+
+        Returns
+        -------
+        self : StageEncoder
+            The fitted encoder.
+        """
+        labels, stages = np.asarray(labels), np.asarray(stages, dtype=np.int64)
+        counts = np.bincount(stages, minlength=N_STAGES)
+        seen = np.flatnonzero(counts)
+        if len(seen) < 2:
+            raise ValueError(
+                f"The training data hold a single stage ({STAGES[seen[0]]}); a sleep stager "
+                "needs at least two, and normally all five (W, N1, N2, N3, R)."
+            )
+        if self.classes is None:
+            present = seen
+            classes = [_one_label(labels[stages == stage], stage) for stage in seen]
+        else:
+            present, classes = self._declared()
+            unknown = [STAGES[stage] for stage in seen if stage not in present]
+            if unknown:
+                raise ValueError(
+                    f"The training data hold stage(s) {', '.join(unknown)}, which classes="
+                    f"{list(self.classes)!r} does not name; add them to classes or drop those "
+                    "epochs."
+                )
+        mapping = {}
+        for label, stage in zip(labels.tolist(), stages.tolist()):
+            mapping.setdefault(_map_key(label), STAGES[stage])
+        mapping.update(stage_map or {})
+        return self._set(classes, [STAGES[stage] for stage in present], counts, mapping)
+
+    @classmethod
+    def from_fitted(cls, classes, stages, counts, stage_map=None):
+        """An encoder as fitted before (a model file's labels).
+
+        Parameters
+        ----------
+        classes : array-like
+            The predicted labels, in stage order.
+        stages : sequence of str
+            The stage of each label.
+        counts : array-like of int, shape (5,)
+            Training epochs of each stage.
+        stage_map : dict | None
+            Label to stage name; None: ``classes`` to ``stages``.
+
+        Returns
+        -------
+        encoder : StageEncoder
+            The fitted encoder.
+        """
+        return cls()._set(classes, stages, counts, stage_map)
+
+    def _set(self, classes, stages, counts, stage_map=None):
+        self.classes_ = np.asarray(classes)
+        self.stages_ = tuple(stages)
+        self.counts_ = np.asarray(counts)
+        if stage_map is None:
+            stage_map = {_map_key(label): stage for label, stage in zip(classes, stages)}
+        self.stage_map_ = stage_map
+        return self
+
+    @property
+    def present_(self):
+        """Stage indices of ``classes_`` (the columns of the predicted probabilities)."""
+        return np.array([STAGES.index(stage) for stage in self.stages_], dtype=np.int64)
+
+    def missing_warning(self, *, stacklevel=2):
+        """Warn about stages the training data lack (they cannot be learned).
+
+        Parameters
+        ----------
+        stacklevel : int
+            Frames above the caller that the warning names (as :func:`warnings.warn`'s).
+        """
+        missing = [STAGES[stage] for stage in range(N_STAGES) if self.counts_[stage] == 0]
+        if missing:
+            consequence = (
+                "the model cannot learn them and will never predict them"
+                if self.classes is None
+                else "their probabilities are not learned"
+            )
+            warnings.warn(
+                f"Stage(s) {', '.join(missing)} are missing from the training data; "
+                f"{consequence}. Train on whole nights to cover all five stages.",
+                RuntimeWarning,
+                stacklevel=stacklevel + 1,
+            )
+
+    def check_more(self, stages, classes=None):
+        """Refuse further training labels (``partial_fit``) of stages this encoder lacks.
+
+        Parameters
+        ----------
+        stages : array-like of int
+            Stage indices of the new labels.
+        classes : array-like | None
+            ``partial_fit``'s ``classes``: None, or the same labels as ``classes_``.
+        """
+        if classes is not None:
+            _, labels = StageEncoder(classes, self.stage_map)._declared()
+            if list(map(str, labels)) != list(map(str, self.classes_)):
+                raise ValueError(
+                    f"partial_fit got classes={list(classes)!r}, but the model predicts "
+                    f"{list(self.classes_)!r}; pass the same classes or None."
+                )
+        new = sorted(
+            set(STAGES[stage] for stage in np.asarray(stages).tolist()) - set(self.stages_)
+        )
+        if new:
+            raise ValueError(
+                f"partial_fit got stage(s) {', '.join(new)}, which the model does not predict "
+                f"(it knows {', '.join(self.stages_)}). Declare every stage up front with "
+                "classes=['W', 'N1', 'N2', 'N3', 'R'] (a parameter, or partial_fit's argument on "
+                "the first call)."
+            )
+
+    def reading_map(self, fitted=None):
+        """The ``{label: stage}`` mapping that reads training labels (None: their names).
+
+        Parameters
+        ----------
+        fitted : StageEncoder | None
+            The fitted encoder of a model trained further (``partial_fit``): its integer
+            codes mean what they meant at first. A fresh fit never reads labels through an
+            earlier one.
+
+        Returns
+        -------
+        stage_map : dict | None
+            The mapping to pass to :func:`stage_indices`.
+        """
+        if self.stage_map is not None:
+            check_stage_map(self.stage_map)
+            return self.stage_map
+        known = getattr(fitted, "stage_map_", None)
+        if known and any(not isinstance(label, str) for label in known):
+            return known
+        return None
+
+    def transform(self, labels):
+        """Stage indices of labels, read as the training labels were.
+
+        Parameters
+        ----------
+        labels : array-like, shape (n_epochs,)
+            Labels as in training, or stage names.
+
+        Returns
+        -------
+        stages : ndarray of int64, shape (n_epochs,)
+            Their stages (indices into :data:`STAGES`).
+        """
+        return stage_indices(np.asarray(labels), stage_map=self.stage_map_)
+
+    def inverse_transform(self, stages):
+        """The user's labels of stage indices (each must be one of ``stages_``).
+
+        Parameters
+        ----------
+        stages : array-like of int, shape (n_epochs,)
+            Indices into :data:`STAGES`.
+
+        Returns
+        -------
+        labels : ndarray, shape (n_epochs,)
+            Values from ``classes_``.
+        """
+        column = np.full(N_STAGES, -1, dtype=np.int64)
+        column[self.present_] = np.arange(len(self.stages_))
+        positions = column[np.asarray(stages, dtype=np.int64)]
+        if (positions < 0).any():
+            raise ValueError(f"Stage indices outside the encoder's stages {self.stages_}.")
+        return self.classes_[positions]
+
+    def _declared(self):
+        """Stage indices and labels (in stage order) of the ``classes`` declaration."""
+        labels = np.asarray(self.classes)
+        if labels.ndim != 1 or len(labels) == 0:
+            raise ValueError(f"classes must be a non-empty list of labels, got {self.classes!r}.")
+        indices = stage_indices(labels, name="classes", stage_map=self.reading_map())
+        if len(set(indices.tolist())) != len(indices):
+            raise ValueError(
+                f"classes={list(labels)!r} names a stage twice; give one label per stage."
+            )
+        order = np.argsort(indices)
+        return indices[order], labels[order].tolist()
+
+
+def _one_label(labels, stage):
+    """The user's one label of a stage: ``predict`` answers with it, so it must be unique."""
+    spellings = list(dict.fromkeys(labels.tolist()))
+    if len(spellings) == 1:
+        return labels[0]
+    shown = " and ".join(map(repr, spellings[:4]))
+    raise ValueError(
+        f"The training labels name stage {STAGES[stage]} in {len(spellings)} ways ({shown}), "
+        "but the model predicts one label per stage, so every epoch labelled with the other "
+        "spellings would be scored wrong. Merge them first (e.g. y = np.where(y == "
+        f"{spellings[1]!r}, {spellings[0]!r}, y)), or name the label to predict for each stage "
+        f"with classes=[...] (e.g. classes=[..., {spellings[0]!r}, ...])."
     )

@@ -543,15 +543,8 @@ def main(argv=None):
         )
         return 1
     except (OSError, ValueError, TypeError, ImportError, RuntimeError) as error:
-        # The library speaks of `picks`; on the command line it is --channel.
-        message = str(error).replace("with picks, e.g. picks=", "with --channel, e.g. --channel ")
-        for library, command_line in (
-            ("picks=...", "--channel ..."),
-            ("min_confidence", "--min-confidence"),
-            ("device='cpu'", "--device cpu"),
-        ):
-            message = message.replace(library, command_line)
-        print(f"mne-sscsleep: error: {message}", file=sys.stderr)
+        # The library's own message, as it is (messages name the command-line option too).
+        print(f"mne-sscsleep: error: {error}", file=sys.stderr)
         return 1
 
 

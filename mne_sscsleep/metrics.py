@@ -44,6 +44,8 @@ __all__ = [
 
 _ALL = list(range(len(STAGES)))
 _NAMES = np.asarray(STAGES)
+# Stage indices read as themselves (validation scoring passes indices, not labels).
+_INDEX_MAP = dict(enumerate(STAGES))
 
 
 def _indices(y_true, y_pred, stage_map=None):
@@ -189,6 +191,11 @@ class StageScorer:
     ----------
     metric : callable
         ``metric(y_true, y_pred)`` on canonical stage names, e.g. :func:`macro_f1_score`.
+    targets : ``'labels'`` | ``'stages'``
+        ``'labels'``: ``y_true`` in the user's labels, compared with ``predict``.
+        ``'stages'``: ``y_true`` are stage indices into :data:`~mne_sscsleep.STAGES` (what
+        skorch's scoring callbacks pass), compared with the most probable stage of
+        ``predict_proba`` (the classifier's validation columns).
 
     Examples
     --------
@@ -197,19 +204,35 @@ class StageScorer:
     StageScorer(macro_f1_score)
     """
 
-    def __init__(self, metric):
+    def __init__(self, metric, *, targets="labels"):
         self.metric = metric
+        self.targets = targets
 
     def __repr__(self):
-        return f"StageScorer({self.metric.__name__})"
+        targets = "" if self.targets == "labels" else f", targets={self.targets!r}"
+        return f"StageScorer({self.metric.__name__}{targets})"
 
     def __call__(self, estimator, X, y_true):
+        if self.targets == "stages":
+            return self._score_stages(estimator, X, y_true)
         y_pred = estimator.predict(X)
         final = getattr(estimator, "_final_estimator", estimator)
         label_stages = getattr(final, "label_stages", None)
         if label_stages is None:
             return self.metric(y_true, y_pred)
         return self.metric(_NAMES[label_stages(y_true)], _NAMES[label_stages(y_pred)])
+
+    def _score_stages(self, estimator, X, y_true):
+        """Stage indices against the classifier's most probable stage: no label round trip."""
+        proba = estimator.predict_proba(X)
+        unknown = np.isnan(proba).any(axis=1)
+        if unknown.any():
+            raise ValueError(
+                f"Cannot score {np.count_nonzero(unknown)} of {len(proba)} epochs: the "
+                "network's output is not a number (training diverged, or the model is damaged)."
+            )
+        y_pred = estimator.label_encoder_.present_[proba.argmax(axis=1)]
+        return self.metric(np.asarray(y_true, dtype=np.int64), y_pred, stage_map=_INDEX_MAP)
 
 
 #: Scorer for ``scoring=`` in ``cross_val_score`` / ``GridSearchCV``: macro-F1 over stages.

@@ -209,8 +209,8 @@ def stage(
     if ch_type not in _EEG_TYPES and not allow_non_eeg:
         raise ValueError(
             f"Channel {ch_name!r} is of type {ch_type!r}, not EEG; the model stages one EEG "
-            "derivation (Fpz-Cz style). Pick an EEG channel with picks=..., fix the type "
-            f"(raw.set_channel_types({{{ch_name!r}: 'eeg'}})) if it is EEG, or pass "
+            "derivation (Fpz-Cz style). Pick an EEG channel with picks=... (--channel), fix the "
+            f"type (raw.set_channel_types({{{ch_name!r}: 'eeg'}})) if it is EEG, or pass "
             "allow_non_eeg=True to stage it anyway."
         )
     check_recorded_rate(raw, ch_name, model.sfreq)

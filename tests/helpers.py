@@ -1,5 +1,20 @@
 """Shared test settings."""
 
+import importlib.util
+from pathlib import Path
+
+#: The benchmark scripts' folder (their baselines live there, outside the package).
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def benchmark_module(name):
+    """A module of ``benchmarks/`` (e.g. ``'yasa_features'``), loaded from its file."""
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 #: A tiny, fast SSCSleepClassifier configuration for tests that exercise behaviour, not accuracy.
 TINY = dict(
     preset="lite",

@@ -345,7 +345,7 @@ API_CASES = [
     ("max_epochs=0", _fit(max_epochs=0), ValueError, "max_epochs must be"),
     ("max_epochs='10'", _fit(max_epochs="10"), ValueError, "max_epochs must be"),
     ("lr=-1", _fit(lr=-1), ValueError, "positive learning rate"),
-    ("lr='fast'", _fit(lr="fast"), TypeError, "lr must be a number"),
+    ("lr='fast'", _fit(lr="fast"), TypeError, "lr must be a positive learning rate"),
     ("device='tpu'", _fit(device="tpu"), ValueError, "device must be"),
     ("device='cuda:7'", _fit(device="cuda:7"), ValueError, "CUDA|GPU"),
     ("preset='fast'", _fit(preset="fast"), ValueError, "preset"),

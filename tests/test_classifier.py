@@ -245,6 +245,31 @@ def test_every_entry_point_passes_the_same_boundary(tiny, tiny_fitted):
         clf.predict(check_epochs(np.repeat(data[:2], 2, axis=-1), sfreq=200.0))
 
 
+def test_input_is_checked_once_per_fit_and_once_per_predict(tiny, monkeypatch):
+    """One trip in: fit checks X once (in get_dataset), then hands the checked data down."""
+    import mne_sscsleep._classifier as module
+    import mne_sscsleep._epochs as boundary
+
+    epochs, y = tiny
+    calls = []
+    for name in ("check_epochs", "check_epochs_labels", "merge_epochs_list"):
+        for owner in (module, boundary):
+            original = getattr(owner, name, None)
+            if original is None:
+                continue
+
+            def counted(*args, _original=original, _name=name, **kwargs):
+                calls.append(_name)
+                return _original(*args, **kwargs)
+
+            monkeypatch.setattr(owner, name, counted)
+    clf = _tiny_clf(max_epochs=2).fit(epochs, y)  # validation scored every pass
+    assert calls == ["check_epochs_labels", "merge_epochs_list"], calls
+    calls.clear()
+    clf.predict(epochs[:50])
+    assert calls == ["check_epochs", "merge_epochs_list"], calls
+
+
 def test_channel_warning_comes_from_one_place(tiny, tiny_fitted, sim_nights):
     epochs, _ = tiny
     renamed = epochs[:5].copy().rename_channels({"EEG Fpz-Cz": "EEG Pz-Oz"})

@@ -164,7 +164,7 @@ def test_channel_errors_speak_of_the_option(edf_folder, tmp_path, capsys):
         folder / "night.edf", raw.add_channels([other]), fmt="edf", verbose="error"
     )
     assert main(["train", "--data", str(folder), "-o", str(tmp_path / "m.sscsleep")]) == 1
-    assert "with --channel, e.g. --channel 'EEG Fpz-Cz'" in capsys.readouterr().err
+    assert "(on the command line: --channel 'EEG Fpz-Cz')" in capsys.readouterr().err
 
 
 def _crash_at_epoch(epoch):

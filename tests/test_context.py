@@ -6,7 +6,7 @@ import mne
 import numpy as np
 import pytest
 import torch
-from helpers import TINY
+from helpers import TINY, benchmark_module
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 
 from mne_sscsleep import SSCSleepClassifier, stage
@@ -328,7 +328,7 @@ def test_transitions_per_hour_counts_within_recordings():
 
 # ---- the YASA-style baseline -------------------------------------------------------------------
 def test_yasa_features_are_per_recording_and_see_seven_minutes(nights):
-    from mne_sscsleep._features import yasa_features
+    yasa_features = benchmark_module("yasa_features").yasa_features
 
     epochs, _, groups = nights
     data = epochs.get_data()

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
+from helpers import benchmark_module
 from scipy.signal import welch
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GroupKFold
 
 from mne_sscsleep import STAGES
-from mne_sscsleep._features import spectral_features
 from mne_sscsleep.datasets import simulate_hypnogram, simulate_sleep_epochs, simulate_sleep_raw
 from mne_sscsleep.metrics import sleep_report
 
@@ -122,7 +122,7 @@ def test_simulator_argument_errors(kwargs, match):
 def test_learnable_by_spectral_features_yet_n1_hardest(sim_nights):
     """The data are learnable subject-wise, but N1 stays the hardest stage (as in real data)."""
     epochs, y, groups = sim_nights
-    features = spectral_features(epochs.get_data(), 100.0)
+    features = benchmark_module("yasa_features").spectral_features(epochs.get_data(), 100.0)
     predictions = np.empty_like(y)
     for train, test in GroupKFold(3).split(features, y, groups):
         forest = RandomForestClassifier(100, random_state=0, n_jobs=1)

@@ -7,7 +7,7 @@ import torch
 from helpers import TINY, TINY_PAPER
 
 from mne_sscsleep import SSCSleepClassifier, stage, stage_indices
-from mne_sscsleep._epochs import EpochsDataset, recording_scales
+from mne_sscsleep._epochs import EpochsDataset, recording_equalizers, recording_scales
 from mne_sscsleep.datasets import (
     DERIVATIONS,
     epochs_from_raw,
@@ -119,6 +119,46 @@ def test_with_recording_scaling_a_fitted_model_ignores_the_gain(tmp_path):
     # Without scaling the gain changes the output: the scaling is what removes it.
     plain = SSCSleepClassifier(**TINY, scaling=None).fit(X, y, recording=recording)
     assert np.abs(plain.predict_proba(X[mine] * 5.0) - plain.predict_proba(X[mine])).max() > 1e-3
+
+
+def _mean_spectrum(X):
+    return (np.abs(np.fft.rfft(X[:, 0], axis=-1)) ** 2).mean(axis=0)
+
+
+def test_spectral_equalisation_removes_each_recordings_colour_and_gain():
+    """A recording filtered (another derivation's or amplifier's colour) and amplified comes
+    out of the equaliser as the unfiltered one does: the filter is undone per recording."""
+    X, _, recording = _nights(2, gains=(1.0, 1.0))
+    freqs = np.fft.rfftfreq(X.shape[-1], 0.01)
+    colour = 3.0 * (1 + 2 * np.exp(-(((freqs - 10) / 2) ** 2)))  # gain x3, alpha band x3 more
+    coloured = X.copy()
+    mine = recording == 1
+    coloured[mine] = np.fft.irfft(np.fft.rfft(X[mine], axis=-1) * colour, n=X.shape[-1], axis=-1)
+    plain = EpochsDataset(X, recording=recording)
+    plain = plain.equalized(recording_equalizers(plain))[np.arange(len(X))][0].numpy()
+    other = EpochsDataset(coloured, recording=recording)
+    other = other.equalized(recording_equalizers(other))[np.arange(len(X))][0].numpy()
+    band = (freqs > 0.5) & (freqs < 40)
+    ratio = _mean_spectrum(other[mine])[band] / _mean_spectrum(plain[mine])[band]
+    assert np.abs(np.log(ratio)).max() < 0.3  # before: up to log(81) = 4.4
+    np.testing.assert_allclose(other[~mine], plain[~mine], atol=1e-9)  # recordings apart
+    # Every recording's mean epoch spread is brought to the same 20 uV.
+    spread = [np.sqrt(np.mean(plain[recording == code] ** 2)) for code in (0, 1)]
+    np.testing.assert_allclose(spread, 20e-6, rtol=0.05)
+
+
+def test_with_spectral_scaling_a_model_ignores_a_recordings_colour(tmp_path):
+    X, y, recording = _nights(3, gains=(1.0, 1.0, 1.0))
+    clf = SSCSleepClassifier(**TINY, scaling="spectrum").fit(X, y, recording=recording)
+    mine = recording == 2
+    freqs = np.fft.rfftfreq(X.shape[-1], 0.01)
+    colour = 2.0 / (1 + freqs / 20)  # a gain and a gentle low-pass
+    coloured = np.fft.irfft(np.fft.rfft(X[mine], axis=-1) * colour, n=X.shape[-1], axis=-1)
+    proba = clf.predict_proba(X[mine])
+    assert np.abs(clf.predict_proba(coloured.astype(np.float32)) - proba).max() < 0.02
+    loaded = SSCSleepClassifier.load(clf.save(tmp_path / "m.sscsleep"))
+    assert read_model(tmp_path / "m.sscsleep").params["scaling"] == "spectrum"
+    np.testing.assert_allclose(loaded.predict_proba(X[mine]), proba, atol=1e-6)
 
 
 def test_bad_scaling_is_named():

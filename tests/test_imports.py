@@ -106,3 +106,14 @@ def test_datasets_do_not_know_the_model():
                 "mne_sscsleep.staging",
                 "mne_sscsleep.cli",
             }, name
+
+
+def test_the_input_boundary_knows_no_store():
+    """_epochs.py converts what users hand in; the datasets package sits above it."""
+    reachable = _reachable("mne_sscsleep._epochs")
+    assert not {name for name in reachable if name.startswith("mne_sscsleep.datasets")}
+
+
+def test_the_ground_floor_checks_import_nothing_of_ours():
+    assert GRAPH["mne_sscsleep._check"] == set()
+    assert GRAPH["mne_sscsleep._docs"] == set()

@@ -191,7 +191,7 @@ def test_parameters_are_checked_early_in_our_words(small_epochs, sim_nights):
         (dict(batch_size=0), ValueError, "batch_size must be a whole number of at least 1"),
         (dict(max_epochs=0), ValueError, "max_epochs must be a whole number of at least 1"),
         (dict(lr=0.0), ValueError, "lr must be a positive learning rate"),
-        (dict(lr="fast"), TypeError, "lr must be a number"),
+        (dict(lr="fast"), TypeError, "lr must be a positive learning rate"),
         (dict(device="gpu"), ValueError, "device must be 'cpu', 'cuda'"),
     ]
     if not __import__("torch").cuda.is_available():
@@ -251,8 +251,7 @@ def test_training_feedback(sim_nights, capsys):
 def test_validation_holds_out_whole_recordings():
     epochs, y, groups = simulate_sleep_epochs(10, hours=0.5, random_state=0, verbose="error")
     clf = SSCSleepClassifier(**dict(TINY, verbose=1, random_state=1))
-    dataset = clf._training_dataset(epochs, y)
-    train, valid = clf.get_split_datasets(dataset)
+    train, valid = clf.get_split_datasets(clf.get_dataset(epochs, y))
     train_nights = set(groups[np.asarray(train.indices)])
     valid_nights = set(groups[np.asarray(valid.indices)])
     assert valid_nights and not train_nights & valid_nights

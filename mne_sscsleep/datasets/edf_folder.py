@@ -270,7 +270,8 @@ def _sleep_edf_pair(recording, hypnogram):
     )
 
 
-def _subject(fname, index):
+def subject_from_name(fname, index):
+    """The subject of a Sleep-EDF file name (``SC4ssN...``), else ``index``."""
     match = _SLEEP_EDF_NAME.match(Path(fname).name)
     return int(match.group(1)) if match else index
 
@@ -366,5 +367,5 @@ def load_edf_folder(
             )
         except ValueError as error:
             raise ValueError(f"{recording.name}: {error}") from None
-        recordings.append((epochs, y, _subject(recording, index), recording.name))
+        recordings.append((epochs, y, subject_from_name(recording, index), recording.name))
     return combine_recordings(recordings, sfreq)

@@ -439,7 +439,7 @@ class EpochStore:
         """
         from tqdm.auto import tqdm
 
-        from .edf_folder import _subject, find_recordings, read_paired_recording
+        from .edf_folder import find_recordings, read_paired_recording, subject_from_name
 
         _check_on_error(on_error)
         pairs = find_recordings(folder)  # before anything is written
@@ -459,7 +459,7 @@ class EpochStore:
                     epochs,
                     y,
                     recording=fname.name,
-                    subject=_subject(fname, index),
+                    subject=subject_from_name(fname, index),
                     source=str(fname.resolve()),
                     source_id=source_id,
                 )
@@ -795,7 +795,8 @@ class EpochStore:
         elif ch_name != self.ch_name:
             raise ValueError(
                 f"Recording {name!r} is channel {ch_name!r} but the store holds "
-                f"{self.ch_name!r}; pick the same channel in every recording (picks=...)."
+                f"{self.ch_name!r}; pick the same channel in every recording (picks=..., "
+                "--channel)."
             )
 
     def _append(self, record):

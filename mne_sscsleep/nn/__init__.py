@@ -14,7 +14,7 @@ from ._blocks import (
     multiply_adds,
     stage_softmax,
 )
-from ._context import ContextNet
+from ._context import CONTEXT_MODELS, ContextNet
 from ._lite import CNNLSTMBranchLite, SEResNetBranchLite, SSCSleepNetLite
 from ._loss import AdaptiveLoss, class_weights_from_counts, contrastive_loss, focal_cross_entropy
 from ._paper import CNNLSTMBranch, SEResNetBranch, SSCSleepNet
@@ -22,6 +22,7 @@ from ._spectral import SPECTRAL_BANDS, SpectralFeatures
 
 __all__ = [
     "AdaptiveLoss",
+    "CONTEXT_MODELS",
     "Augmentation",
     "CNNLSTMBranch",
     "CNNLSTMBranchLite",

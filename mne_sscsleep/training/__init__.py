@@ -11,14 +11,21 @@ from ._callbacks import (
     N1Adaptation,
     PassTimeEstimate,
     chance_macro_f1,
+    is_interactive,
+    print_line,
 )
 from ._checkpoints import VersionedCheckpoint, fit_resumable, latest_checkpoint
-from ._distributed import DistributedSync, is_main_process, process_group
-from ._finetune import load_pretrained
+from ._distributed import DistributedSync, check_device, is_main_process, process_group
+from ._finetune import check_state_shapes, load_pretrained
 from ._loaders import EpochLoader, PairLoader, resolve_dataset
 from ._presets import PRESETS, Preset, get_preset
 from ._sampling import PairBatchSampler, SequentialBatchSampler, sample_pairs
-from ._splits import RecordingSplit
+from ._splits import (
+    MIN_TRAINING_EPOCHS,
+    RecordingSplit,
+    check_training_size,
+    validation_note,
+)
 
 __all__ = [
     "DistributedSync",
@@ -35,13 +42,20 @@ __all__ = [
     "RecordingSplit",
     "SequentialBatchSampler",
     "VersionedCheckpoint",
+    "MIN_TRAINING_EPOCHS",
     "chance_macro_f1",
+    "check_device",
+    "check_state_shapes",
+    "check_training_size",
     "fit_resumable",
     "get_preset",
+    "is_interactive",
     "is_main_process",
     "latest_checkpoint",
     "load_pretrained",
+    "print_line",
     "process_group",
     "resolve_dataset",
     "sample_pairs",
+    "validation_note",
 ]

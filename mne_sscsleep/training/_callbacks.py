@@ -6,6 +6,7 @@ checkpoint (skorch's ``Checkpoint`` + ``LoadInitState``) continues exactly where
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -15,6 +16,8 @@ from skorch.callbacks import EarlyStopping as _SkorchEarlyStopping
 
 from .._stages import N1
 from ._loaders import resolve_dataset
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 # How far above chance validation macro-F1 must once be before early stopping counts misses.
 _ABOVE_CHANCE = 0.05
@@ -612,3 +615,55 @@ def _duration(seconds):
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def is_interactive(stream):
+    """Whether ``stream`` is a terminal or a notebook: where progress bars and colours belong.
+
+    Parameters
+    ----------
+    stream : file-like
+        E.g. ``sys.stderr``.
+
+    Returns
+    -------
+    bool
+        True in an IPython kernel or for a TTY.
+
+    Examples
+    --------
+    >>> import io
+    >>> is_interactive(io.StringIO())
+    False
+    """
+    try:
+        get_ipython = __import__("IPython").get_ipython
+        if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
+            return True
+    except (ImportError, AttributeError):
+        pass
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def print_line(text, stream=None):
+    r"""Print one line of the training log, without ANSI colours off a terminal.
+
+    Parameters
+    ----------
+    text : str
+        A line of skorch's ``PrintLog`` (or any message).
+    stream : file-like | None
+        Where to print; None: ``sys.stdout``.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> print_line("\x1b[32m0.812\x1b[0m", out)
+    >>> out.getvalue()
+    '0.812\n'
+    """
+    import sys
+
+    stream = sys.stdout if stream is None else stream
+    print(text if is_interactive(stream) else _ANSI.sub("", text), file=stream, flush=True)

@@ -26,6 +26,47 @@ import torch
 from skorch.callbacks import Callback
 
 
+def check_device(device):
+    """Check that ``device`` names a device this machine has, before any work.
+
+    Parameters
+    ----------
+    device : str | torch.device
+        ``'cpu'``, ``'cuda'``, ``'cuda:N'`` or ``'mps'``.
+
+    Raises
+    ------
+    ValueError
+        Naming the device, what PyTorch sees and how to fix it (a CUDA build of PyTorch,
+        or ``device='cpu'``).
+
+    Examples
+    --------
+    >>> check_device("cpu")
+    """
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}.") from None
+    name = str(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        build = "a CPU-only build" if torch.version.cuda is None else "a CUDA build"
+        raise ValueError(
+            f"device={name!r}, but PyTorch sees no CUDA GPU (torch "
+            f"{torch.__version__}, {build}). On a GPU machine install a CUDA build of "
+            "PyTorch (plain pip install torch from PyPI is one on Linux; see "
+            "https://pytorch.org/get-started/locally/), or use device='cpu' (--device cpu)."
+        )
+    if device.type == "cuda" and device.index is not None:
+        if device.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={name!r}, but PyTorch sees {torch.cuda.device_count()} "
+                "GPU(s), numbered from 0."
+            )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={name!r}, but this machine has no MPS device.")
+
+
 def process_group(device="cpu"):
     """Join the launcher's process group; return this process's rank and the group's size.
 
@@ -143,11 +184,8 @@ class DistributedSync(Callback):
 
     @staticmethod
     def _state(net):
-        modules = [net.module_] + [
-            getattr(net, name + "_")
-            for name in getattr(net, "_criteria", [])
-            if isinstance(getattr(net, name + "_", None), torch.nn.Module)
-        ]
+        criterion = getattr(net, "criterion_", None)
+        modules = [net.module_] + ([criterion] if isinstance(criterion, torch.nn.Module) else [])
         for module in modules:
             yield from module.parameters()
             yield from module.buffers()

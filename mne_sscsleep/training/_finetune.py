@@ -9,6 +9,8 @@ training from random weights. A single-epoch model can start the per-epoch netwo
 
 from __future__ import annotations
 
+import torch
+
 
 def load_pretrained(network, model, *, name, sfreq, context):
     """Load a pretrained network's weights into ``network`` (in place).
@@ -70,3 +72,39 @@ def load_pretrained(network, model, *, name, sfreq, context):
             f"({shown[0].strip()})."
         ) from None
     return {"source": name, "context": stored_context}
+
+
+def check_state_shapes(build, state, *, what, fname):
+    """Refuse stored weights that do not fit the network they describe, before allocating it.
+
+    Parameters
+    ----------
+    build : callable
+        Builds the described network (called on PyTorch's ``meta`` device: no memory).
+    state : dict
+        The stored ``state_dict``.
+    what : str
+        ``'module'`` or ``'criterion'``, for the message.
+    fname : str | pathlib.Path
+        The model file, for the message.
+
+    Examples
+    --------
+    >>> build = lambda: torch.nn.Linear(2, 3)
+    >>> check_state_shapes(build, {"weight": torch.zeros(3, 2)}, what="module", fname="m")
+    Traceback (most recent call last):
+    ...
+    ValueError: Refusing to load 'm': the stored module weights do not fit ... 'bias').
+    """
+    with torch.device("meta"):
+        probe = build()
+    expected = {key: tuple(value.shape) for key, value in probe.state_dict().items()}
+    stored = {key: tuple(value.shape) for key, value in state.items()}
+    if expected != stored:
+        wrong = sorted(set(expected) ^ set(stored)) or [
+            key for key in expected if expected[key] != stored[key]
+        ]
+        raise ValueError(
+            f"Refusing to load {str(fname)!r}: the stored {what} weights do not fit the "
+            f"network the file describes (first mismatch: {wrong[0]!r})."
+        )

@@ -15,6 +15,10 @@ from skorch.dataset import ValidSplit
 
 from ._loaders import resolve_dataset
 
+#: Fewest training epochs accepted: enough for a validation split and a few batches.
+MIN_TRAINING_EPOCHS = 20
+_STAGES = ("W", "N1", "N2", "N3", "R")
+
 
 class RecordingSplit:
     """Hold out whole recordings for validation (a random share of epochs if too few).
@@ -85,3 +89,108 @@ class RecordingSplit:
         splitter = GroupShuffleSplit(n_splits=1, test_size=n_valid, random_state=self.random_state)
         train, valid = next(splitter.split(np.zeros(len(recording)), groups=recording))
         return torch.utils.data.Subset(dataset, train), torch.utils.data.Subset(dataset, valid)
+
+
+def check_training_size(split, stages, recording, *, first=True):
+    """Refuse training data too small to train on, or for ``split`` to validate on.
+
+    Parameters
+    ----------
+    split : callable | None
+        The classifier's ``train_split``.
+    stages : ndarray of int, shape (n_epochs,)
+        Stage index of each training epoch.
+    recording : ndarray, shape (n_epochs,)
+        Recording of each training epoch.
+    first : bool
+        Whether these are a model's first training data (``partial_fit`` adds to a fitted
+        model without the minimum of a first fit).
+
+    Examples
+    --------
+    >>> check_training_size(None, np.arange(10) % 5, np.zeros(10))
+    Traceback (most recent call last):
+    ...
+    ValueError: Got 10 training epochs; SSCSleepClassifier needs at least 20 here ...
+    """
+    counts = np.bincount(stages, minlength=len(_STAGES))
+    share = _stratified_share(split, len(np.unique(recording)))
+    minimum = MIN_TRAINING_EPOCHS
+    if share is not None:
+        # Every stage needs an epoch on both sides of the split.
+        n_stages = int(np.count_nonzero(counts))
+        minimum = max(minimum, int(np.ceil(n_stages / min(share, 1 - share))))
+    if first and len(stages) < minimum:
+        reason = (
+            ""
+            if share is None
+            else f" for the stratified validation split of {share:g} to hold one epoch of each "
+            f"of its {np.count_nonzero(counts)} stages; pass train_split=None to train on "
+            f"fewer, down to {MIN_TRAINING_EPOCHS}, without validation or early stopping"
+        )
+        raise ValueError(
+            f"Got {len(stages)} training epochs; SSCSleepClassifier needs at least {minimum} "
+            f"here{reason} (a whole night has ~1000)."
+        )
+    present = counts[counts > 0]
+    if share is not None and (len(stages) < minimum or present.min() < 2):
+        rarest = _STAGES[int(np.flatnonzero(counts == present.min())[0])]
+        raise ValueError(
+            f"Got {len(stages)} training epochs; the stratified validation split of "
+            f"{share:g} needs at least {minimum} epochs and two epochs of every stage "
+            f"present (the rarest, {rarest}, has {present.min()}). Train on more epochs, "
+            "or pass train_split=None to train without validation (and without early "
+            "stopping)."
+        )
+
+
+def _stratified_share(split, n_recordings):
+    """The validation share of a stratified split of epochs, or None."""
+    if isinstance(split, RecordingSplit):
+        return None if split.by_recording(n_recordings) else split.share
+    if isinstance(split, ValidSplit) and split.stratified and isinstance(split.cv, float):
+        return split.cv
+    return None
+
+
+def validation_note(dataset_train, dataset_valid):
+    """One line saying what the ``valid_*`` columns of the training log score.
+
+    Parameters
+    ----------
+    dataset_train, dataset_valid : Dataset
+        The split's two sides (subsets of one dataset).
+
+    Returns
+    -------
+    note : str
+        Whether whole recordings are held out, or a random share of epochs.
+
+    Examples
+    --------
+    >>> from mne_sscsleep._epochs import EpochsDataset
+    >>> dataset = EpochsDataset(
+    ...     np.zeros((40, 1, 3000), np.float32), np.arange(40) % 5, recording=np.arange(40) // 10
+    ... )
+    >>> validation_note(*RecordingSplit(0.25, random_state=0)(dataset))[:60]
+    'Validation (valid_* columns): 1 of 4 training recordings (10'
+    """
+    train_root, train = resolve_dataset(dataset_train)
+    valid_root, valid = resolve_dataset(dataset_valid)
+    train_recordings = set(np.asarray(train_root.recording)[train].tolist())
+    valid_recordings = set(np.asarray(valid_root.recording)[valid].tolist())
+    n_recordings = len(train_recordings | valid_recordings)
+    if valid_root is train_root and not train_recordings & valid_recordings:
+        return (
+            f"Validation (valid_* columns): {len(valid_recordings)} of {n_recordings} training "
+            f"recordings ({len(valid)} epochs) held out whole; the model never trains on them."
+        )
+    share = f"{len(valid)} epochs" + (
+        f" from the same {n_recordings} recordings" if n_recordings > 1 else ""
+    )
+    return (
+        f"Validation (valid_* columns): a random split of the training epochs ({share}); "
+        "their neighbours in the night are trained on, so these scores are optimistic. With 3 "
+        "or more recordings (metadata 'recording' or 'subject', or recording=), whole "
+        "recordings are held out instead."
+    )

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._stages import EPOCH_DURATION
+#: Seconds per epoch (the AASM manual's).
+EPOCH_DURATION = 30.0
 
 #: EEG bands (Hz) of the features: delta (slow and fast), theta, alpha, sigma, beta, gamma.
 BANDS = ((0.5, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 12.0), (12.0, 16.0), (16.0, 30.0), (30.0, 45.0))
