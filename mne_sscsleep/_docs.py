@@ -194,8 +194,10 @@ docdict["clf_random_state"] = """
 random_state : int | None
     Seeds the weights, the validation split, the pair draws and, at the start of each
     epoch, torch's generator (dropout, augmentation): the same seed gives the same
-    predictions on CPU, and a training resumed from a checkpoint continues as the
-    uninterrupted one would. Note: seeding sets torch's global random state.
+    predictions on CPU (with the same number of threads), and a training resumed from a
+    checkpoint continues as the uninterrupted one would. GPUs may differ run to run unless
+    ``torch.use_deterministic_algorithms(True)``. Note: seeding sets torch's global random
+    state.
 """
 
 docdict["clf_device"] = """

@@ -185,6 +185,23 @@ def test_context_classifier_fits_epochs_and_predicts_in_input_order(fitted, nigh
     assert not np.allclose(every_other, proba[::2], atol=1e-4)
 
 
+@pytest.mark.slow
+def test_a_seeded_context_fit_is_the_same_every_run(nights):
+    """With torch's default threads (2 here): the window gather's backward is deterministic
+    (an indexed gather's backward added into repeated rows in a varying order)."""
+    epochs, y, _ = nights
+    if torch.get_num_threads() < 2:
+        pytest.skip("one thread: deterministic anyway")
+    params = dict(preset="lite", context=2, max_epochs=1, random_state=0, verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        first, second = (SSCSleepClassifier(**params).fit(epochs, y) for _ in range(2))
+    for (name, one), other in zip(
+        first.module_.state_dict().items(), second.module_.state_dict().values()
+    ):
+        assert torch.equal(one, other), name
+
+
 def test_arrays_with_recording_ids_equal_each_night_alone(fitted, nights):
     epochs, _, groups = nights
     data = epochs.get_data().astype(np.float32)

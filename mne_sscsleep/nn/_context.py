@@ -153,7 +153,12 @@ class ContextNet(nn.Module):
         output = windows[:, k] >= 0
         rows = windows[output]  # (N, W)
         valid = rows >= 0
-        sequence = features[rows.clamp(min=0)] * valid.unsqueeze(-1).to(fused.dtype)
+        # Gather the windows as a product with a one-hot matrix, not by indexing: the backward
+        # of an indexed gather adds into repeated rows in a thread-dependent order on CPU, which
+        # made seeded fits differ run to run; a matrix product's backward is deterministic.
+        pick = nn.functional.one_hot(rows.clamp(min=0).reshape(-1), len(features))
+        pick = pick.to(features.dtype) * valid.reshape(-1, 1).to(features.dtype)
+        sequence = (pick @ features).reshape(*rows.shape, -1)
         if self.model == "gru":
             sequence = torch.cat([sequence, valid.unsqueeze(-1).to(fused.dtype)], dim=-1)
             states, _ = self.sequence(sequence)
