@@ -193,6 +193,7 @@ def test_a_seeded_context_fit_is_the_same_every_run(nights):
     if torch.get_num_threads() < 2:
         pytest.skip("one thread: deterministic anyway")
     params = dict(preset="lite", context=2, max_epochs=1, random_state=0, verbose=0)
+    params["iterator_train__min_batches"] = 15
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         first, second = (SSCSleepClassifier(**params).fit(epochs, y) for _ in range(2))
