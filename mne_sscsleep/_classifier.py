@@ -795,8 +795,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         return int(sequence.generate_state(1)[0])
 
     def _preset(self):
-        if self.amp not in (None, "bf16"):
-            raise ValueError(f"amp must be None or 'bf16', got {self.amp!r}.")
+        check_params({"amp": self.amp}, {"amp": _PARAMETER_TABLE["amp"]})
         return get_preset(self.preset)
 
     def _context(self):

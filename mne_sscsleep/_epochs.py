@@ -17,6 +17,7 @@ passes this boundary without any copy: fitting 40,000 epochs holds the data once
 from __future__ import annotations
 
 import datetime
+import inspect
 import warnings
 from pathlib import Path
 
@@ -551,42 +552,43 @@ def check_epochs(
     >>> np.shares_memory(checked.X, X)
     True
     """
+    options = _check_options(**{name: value for name, value in locals().items() if name != "X"})
     if _is_store(X):
         if recording is not None:
             raise ValueError(
                 "recording= cannot be combined with an epoch store, which has its recordings "
                 "already."
             )
-        return _store_dataset(X, _check_positive(sfreq, "sfreq"))
-    X = load_lazy_epochs(merge_epochs_list(X))
-    return _check_merged(
-        X,
-        sfreq=sfreq,
-        picks=picks,
-        resample=resample,
-        epoch_duration=epoch_duration,
-        on_flat=on_flat,
-        ch_name=ch_name,
-        recording=recording,
-    )
+        return _store_dataset(X, options["sfreq"])
+    return _check_merged(load_lazy_epochs(merge_epochs_list(X)), **options)
 
 
-def _check_merged(
-    X,
-    *,
-    sfreq=DEFAULT_SFREQ,
-    picks=None,
-    resample=False,
-    epoch_duration=EPOCH_DURATION,
-    on_flat="raise",
-    ch_name=None,
-    recording=None,
-):
-    """:func:`check_epochs` of input already merged (lists) and settled (lazy Epochs)."""
-    if on_flat not in ("raise", "warn", "ignore"):
-        raise ValueError(f"on_flat must be 'raise', 'warn' or 'ignore', got {on_flat!r}.")
-    sfreq = _check_positive(sfreq, "sfreq")
-    epoch_duration = _check_positive(epoch_duration, "epoch_duration")
+# check_epochs' options and their defaults, read once from its signature.
+_CHECK_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(check_epochs).parameters.items()
+    if parameter.kind is parameter.KEYWORD_ONLY
+}
+
+
+def _check_options(**options):
+    """:func:`check_epochs`' options, checked, with its defaults for those not given."""
+    unknown = sorted(set(options) - set(_CHECK_DEFAULTS))
+    if unknown:
+        raise TypeError(f"check_epochs got unexpected option(s): {', '.join(unknown)}.")
+    options = {**_CHECK_DEFAULTS, **options}
+    if options["on_flat"] not in ("raise", "warn", "ignore"):
+        raise ValueError(
+            f"on_flat must be 'raise', 'warn' or 'ignore', got {options['on_flat']!r}."
+        )
+    for name in ("sfreq", "epoch_duration"):
+        options[name] = _check_positive(options[name], name)
+    return options
+
+
+def _check_merged(X, *, sfreq, picks, resample, epoch_duration, on_flat, ch_name, recording):
+    """:func:`check_epochs` of input already merged (lists) and settled (lazy Epochs), with
+    options from :func:`_check_options`."""
     import mne
 
     time_index = None
@@ -1095,7 +1097,8 @@ def check_epochs_labels(X, y, *, stage_map=None, **kwargs):
             return dataset  # its labels are stored with it
     else:
         X = load_lazy_epochs(merge_epochs_list(X))
-        dataset = _check_merged(X, **kwargs)  # the data's own problems are reported first
+        # The data's own problems are reported first.
+        dataset = _check_merged(X, **_check_options(**kwargs))
     if y is None:
         if not isinstance(X, mne.BaseEpochs):
             raise ValueError(

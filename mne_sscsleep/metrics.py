@@ -21,6 +21,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from ._check import Options, Rule, check_params
 from ._stages import EPOCH_DURATION, N1, STAGES, UNSCORED, stage_indices
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
 
 _ALL = list(range(len(STAGES)))
 _NAMES = np.asarray(STAGES)
+_SCORER_TARGETS = {"targets": Rule(Options("labels", "stages"), wanted="'labels' or 'stages'")}
 # Stage indices read as themselves (validation scoring passes indices, not labels).
 _INDEX_MAP = dict(enumerate(STAGES))
 
@@ -205,6 +207,7 @@ class StageScorer:
     """
 
     def __init__(self, metric, *, targets="labels"):
+        check_params({"targets": targets}, _SCORER_TARGETS)
         self.metric = metric
         self.targets = targets
 
