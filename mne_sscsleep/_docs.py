@@ -11,6 +11,14 @@ import textwrap
 #: Docstring entries by name: ``%(name)s`` in a docstring decorated with :func:`fill_doc`.
 docdict = {}
 
+docdict["y_true_pred"] = """
+y_true, y_pred : array-like, shape (n_epochs,)
+    True and predicted stages.
+stage_map : dict | None
+    ``{label: stage}`` for labels that are not stage names (see
+    :func:`mne_sscsleep.stage_indices`); integer codes need it.
+"""
+
 docdict["clf_module"] = """
 module : type of torch.nn.Module | None
     The network (None: the preset's); its arguments are ``module__*`` parameters

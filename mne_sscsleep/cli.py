@@ -338,19 +338,13 @@ def build_parser():
         "--subjects", type=_at_least(2), default=5, help="nights to simulate (default 5)"
     )
     demo.add_argument("--hours", type=_positive, default=8.0, help="hours per night (default 8)")
-    demo.add_argument(
-        "--max-epochs", type=_at_least(1), default=15, help="training passes (default 15)"
+    _add_training_arguments(
+        demo,
+        max_epochs=15,
+        preset="lite",
+        preset_help="network and training preset (default lite: the paper's network takes "
+        "~100x longer to train on a CPU)",
     )
-    _add_device_argument(demo)
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    demo.add_argument(
-        "--preset",
-        choices=("lite", "paper"),
-        default="lite",
-        help="network and training preset (default lite: the paper's network takes ~100x "
-        "longer to train on a CPU)",
-    )
-    _add_context_argument(demo)
     demo.set_defaults(handler=_demo)
 
     train = commands.add_parser(
@@ -385,19 +379,13 @@ def build_parser():
         default=30.0,
         help="minutes of wake kept around sleep (default 30)",
     )
-    train.add_argument(
-        "--max-epochs", type=_at_least(1), default=20, help="training passes (default 20)"
+    _add_training_arguments(
+        train,
+        max_epochs=20,
+        preset="paper",
+        preset_help="paper: SSC-SleepNet as the paper specifies it (default; a GPU helps); "
+        "lite: the fast CPU design",
     )
-    _add_device_argument(train)
-    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    train.add_argument(
-        "--preset",
-        choices=("paper", "lite"),
-        default="paper",
-        help="paper: SSC-SleepNet as the paper specifies it (default; a GPU helps); lite: the "
-        "fast CPU design",
-    )
-    _add_context_argument(train)
     train.add_argument("-o", "--output", default="model.sscsleep", help="model file to write")
     train.add_argument(
         "--checkpoint-dir",
@@ -607,6 +595,20 @@ def _add_stage_map_argument(parser):
         help="what integer codes in per-epoch stage files mean, e.g. 0=W,1=N1,2=N2,3=N3,4=R "
         "(codes are never guessed)",
     )
+
+
+def _add_training_arguments(parser, *, max_epochs, preset, preset_help):
+    """The training options that ``demo`` and ``train`` share."""
+    parser.add_argument(
+        "--max-epochs",
+        type=_at_least(1),
+        default=max_epochs,
+        help=f"training passes (default {max_epochs})",
+    )
+    _add_device_argument(parser)
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--preset", choices=("lite", "paper"), default=preset, help=preset_help)
+    _add_context_argument(parser)
 
 
 def _add_device_argument(parser):

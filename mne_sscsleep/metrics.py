@@ -22,6 +22,7 @@ from sklearn.metrics import (
 )
 
 from ._check import Options, Rule, check_params
+from ._docs import fill_doc
 from ._stages import EPOCH_DURATION, N1, STAGES, UNSCORED, stage_indices
 
 __all__ = [
@@ -61,16 +62,13 @@ def _indices(y_true, y_pred, stage_map=None):
     return y_true, y_pred
 
 
-def macro_f1_score(y_true, y_pred, *, stage_map=None):
+@fill_doc
+def macro_f1_score(y_true, y_pred, *, stage_map=None):  # noqa: D417 (fill_doc)
     """Macro-averaged F1 over the stages present in ``y_true`` or ``y_pred``.
 
     Parameters
     ----------
-    y_true, y_pred : array-like, shape (n_epochs,)
-        True and predicted stages.
-    stage_map : dict | None
-        ``{label: stage}`` for labels that are not stage names (see
-        :func:`mne_sscsleep.stage_indices`); integer codes need it.
+    %(y_true_pred)s
 
     Returns
     -------
@@ -86,16 +84,13 @@ def macro_f1_score(y_true, y_pred, *, stage_map=None):
     return float(f1_score(y_true, y_pred, average="macro", zero_division=0.0))
 
 
-def n1_f1_score(y_true, y_pred, *, stage_map=None):
+@fill_doc
+def n1_f1_score(y_true, y_pred, *, stage_map=None):  # noqa: D417 (fill_doc)
     """F1 score of stage N1, the stage automatic scorers miss most.
 
     Parameters
     ----------
-    y_true, y_pred : array-like, shape (n_epochs,)
-        True and predicted stages.
-    stage_map : dict | None
-        ``{label: stage}`` for labels that are not stage names (see
-        :func:`mne_sscsleep.stage_indices`); integer codes need it.
+    %(y_true_pred)s
 
     Returns
     -------
@@ -111,16 +106,13 @@ def n1_f1_score(y_true, y_pred, *, stage_map=None):
     return float(f1_score(y_true, y_pred, labels=[N1], average="macro", zero_division=0.0))
 
 
-def stage_accuracy_score(y_true, y_pred, *, stage_map=None):
+@fill_doc
+def stage_accuracy_score(y_true, y_pred, *, stage_map=None):  # noqa: D417 (fill_doc)
     """Share of epochs given the right stage, whatever the label spelling.
 
     Parameters
     ----------
-    y_true, y_pred : array-like, shape (n_epochs,)
-        True and predicted stages.
-    stage_map : dict | None
-        ``{label: stage}`` for labels that are not stage names (see
-        :func:`mne_sscsleep.stage_indices`); integer codes need it.
+    %(y_true_pred)s
 
     Returns
     -------
@@ -150,7 +142,8 @@ def _gmeans(confusion):
     return np.sqrt(specificity * recall), specificity
 
 
-def macro_gmean_score(y_true, y_pred, *, stage_map=None):
+@fill_doc
+def macro_gmean_score(y_true, y_pred, *, stage_map=None):  # noqa: D417 (fill_doc)
     """Macro G-mean: the mean over stages of sqrt(specificity x recall).
 
     The paper's headline figure (its abstract calls the macro G-means 89.6, 89.5 and 85.4
@@ -158,11 +151,7 @@ def macro_gmean_score(y_true, y_pred, *, stage_map=None):
 
     Parameters
     ----------
-    y_true, y_pred : array-like, shape (n_epochs,)
-        True and predicted stages.
-    stage_map : dict | None
-        ``{label: stage}`` for labels that are not stage names (see
-        :func:`mne_sscsleep.stage_indices`); integer codes need it.
+    %(y_true_pred)s
 
     Returns
     -------

@@ -29,6 +29,44 @@ def test_public_objects_have_examples(name, obj):
     assert "Examples\n" in inspect.getdoc(obj), f"{name} has no Examples section"
 
 
+def _documented(doc):
+    """Names in a numpy docstring's Parameters section."""
+    names, inside = set(), False
+    for line in doc.splitlines():
+        if line.strip() in ("Parameters", "Other Parameters"):
+            inside = True
+        elif inside and set(line.strip()) == {"-"}:
+            continue
+        elif inside and line.strip() and not line.startswith(" ") and " : " not in line:
+            inside = False
+        elif inside and line and not line.startswith(" "):
+            names.update(part.strip().lstrip("*") for part in line.split(" : ")[0].split(","))
+    return names
+
+
+def _signature_params(obj):
+    if inspect.isclass(obj) and obj.__init__ is object.__init__:
+        return set()
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    try:
+        params = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    return {p.name for p in params if p.name not in ("self", "cls")}
+
+
+@pytest.mark.parametrize("name, obj", sorted(dict(_public_objects()).items()))
+def test_public_objects_document_every_parameter(name, obj):
+    # ruff's D417 cannot see entries filled in by fill_doc (``%(name)s``); this reads the
+    # docstrings as users see them.
+    doc = inspect.getdoc(obj) or ""
+    if inspect.isclass(obj) and "Parameters\n" not in doc:
+        doc = inspect.getdoc(obj.__init__) or ""
+    missing = _signature_params(obj) - _documented(doc)
+    missing -= {name for name in missing if f"**{name}" in doc or f"*{name}" in doc}
+    assert not missing, f"{name} does not document {sorted(missing)}"
+
+
 def _api_entries(text):
     """The fully qualified names that docs/api.rst's autosummary tables list."""
     entries, module, in_table = set(), None, False

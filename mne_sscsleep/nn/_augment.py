@@ -49,18 +49,7 @@ class Augmentation(nn.Module):
         self.time_stretch = float(time_stretch)
 
     def forward(self, x):
-        """Augment a training batch (identity in evaluation mode).
-
-        Parameters
-        ----------
-        x : Tensor, shape (B, 1, T)
-            EEG epochs.
-
-        Returns
-        -------
-        x : Tensor, shape (B, 1, T)
-            The augmented epochs.
-        """
+        """Augment a training batch ``x`` ``(B, 1, T)`` (identity in evaluation mode)."""
         if not self.training:
             return x
         n_epochs = x.shape[0]

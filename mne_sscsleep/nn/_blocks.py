@@ -53,18 +53,7 @@ class ChannelLayerNorm(nn.Module):
         self.norm = nn.LayerNorm(n_channels)
 
     def forward(self, x):
-        """Normalise each time step over its channels.
-
-        Parameters
-        ----------
-        x : Tensor, shape (B, C, L)
-            Feature maps.
-
-        Returns
-        -------
-        x : Tensor, shape (B, C, L)
-            The normalised feature maps.
-        """
+        """Normalise each time step of ``x`` ``(B, C, L)`` over its channels."""
         return self.norm(x.transpose(1, 2)).transpose(1, 2)
 
 
@@ -96,18 +85,7 @@ class SqueezeExcitation(nn.Module):
         self.fc2 = nn.Linear(hidden, n_channels)
 
     def forward(self, x):
-        """Reweight channels.
-
-        Parameters
-        ----------
-        x : Tensor, shape (B, C, L)
-            Feature maps.
-
-        Returns
-        -------
-        x : Tensor, shape (B, C, L)
-            The feature maps, each channel scaled by its learnt weight in (0, 1).
-        """
+        """Scale each channel of ``x`` ``(B, C, L)`` by its learnt weight in (0, 1)."""
         scale = torch.sigmoid(self.fc2(self.activation(self.fc1(x.mean(dim=-1)))))
         return x * scale.unsqueeze(-1)
 
@@ -179,18 +157,7 @@ class SEResidualBlock(nn.Module):
         self.norm = ChannelLayerNorm(out_channels) if residual_norm == "layer" else None
 
     def forward(self, x):
-        """Apply the residual SE block.
-
-        Parameters
-        ----------
-        x : Tensor, shape (B, C_in, L)
-            Feature maps.
-
-        Returns
-        -------
-        out : Tensor, shape (B, C_out, ceil(L / stride))
-            The block's output.
-        """
+        """The block's output ``(B, C_out, ceil(L / stride))`` of ``x`` ``(B, C_in, L)``."""
         out = self.activation(self.bn1(self.conv1(x)))
         out = self.se(self.bn2(self.conv2(out))) + self.shortcut(x)
         if self.post_activation:
@@ -301,3 +268,31 @@ def multiply_adds(module, n_times):
             hook.remove()
         module.train(was_training)
     return int(total)
+
+
+class EpochNetwork(nn.Module):
+    """Base of the single-epoch networks: the head over ``forward_features``.
+
+    A subclass defines ``head`` and ``forward_features(x) -> (fused, first, second)``; a
+    context model (:class:`~mne_sscsleep.nn.ContextNet`) reads ``forward_features`` of
+    neighbouring epochs.
+    """
+
+    def forward(self, x):
+        """Compute the logits and the two branch embeddings of single epochs.
+
+        Parameters
+        ----------
+        x : Tensor, shape (B, 1, T)
+            EEG epochs in the input's unit (volts by default, see ``input_scale``).
+
+        Returns
+        -------
+        logits : Tensor, shape (B, n_classes)
+            Unnormalised stage scores.
+        first, second : Tensor, shape (B, D) or (B, 0)
+            The branch embeddings, in the order of the network's branches (empty when a
+            branch is switched off).
+        """
+        fused, first, second = self.forward_features(x)
+        return self.head(fused), first, second

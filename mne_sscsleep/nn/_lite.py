@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .._stages import DEFAULT_SFREQ, EPOCH_DURATION, N_STAGES
-from ._blocks import SEResidualBlock, check_epoch_batch
+from ._blocks import EpochNetwork, SEResidualBlock, check_epoch_batch
 from ._spectral import SpectralFeatures
 
 
@@ -73,18 +73,7 @@ class SEResNetBranchLite(nn.Module):
         self.project = nn.Linear(in_channels, embedding_dim)
 
     def forward(self, x):
-        """Compute the latent vector of each epoch.
-
-        Parameters
-        ----------
-        x : Tensor, shape (B, 1, T)
-            Standardised epochs.
-
-        Returns
-        -------
-        z : Tensor, shape (B, D)
-            One latent vector per epoch.
-        """
+        """One latent vector ``(B, D)`` per standardised epoch of ``x`` ``(B, 1, T)``."""
         features = self.blocks(self.stem(x))
         return self.project(features.mean(dim=-1))
 
@@ -141,24 +130,13 @@ class CNNLSTMBranchLite(nn.Module):
         self.project = nn.Linear(2 * lstm_hidden, embedding_dim)
 
     def forward(self, x):
-        """Compute the latent vector of each epoch.
-
-        Parameters
-        ----------
-        x : Tensor, shape (B, 1, T)
-            Standardised epochs.
-
-        Returns
-        -------
-        z : Tensor, shape (B, D)
-            One latent vector per epoch.
-        """
+        """One latent vector ``(B, D)`` per standardised epoch of ``x`` ``(B, 1, T)``."""
         sequence = torch.cat([self.small(x), self.large(x)], dim=1).transpose(1, 2)
         _, (hidden, _) = self.lstm(sequence)  # hidden: (2, B, lstm_hidden)
         return self.project(torch.cat([hidden[0], hidden[1]], dim=1))
 
 
-class SSCSleepNetLite(nn.Module):
+class SSCSleepNetLite(EpochNetwork):
     """The lite SSC-SleepNet (``preset='lite'``): a small pseudo-Siamese network for CPUs.
 
     Two branches that share no weights (:class:`SEResNetBranchLite`, :class:`CNNLSTMBranchLite`)
@@ -285,26 +263,6 @@ class SSCSleepNetLite(nn.Module):
             nn.ReLU(),
             nn.Linear(embedding_dim, n_classes),
         )
-
-    def forward(self, x):
-        """Compute the logits and branch embeddings of single epochs.
-
-        Parameters
-        ----------
-        x : Tensor, shape (B, 1, T)
-            EEG epochs in the input's unit (volts by default, see ``input_scale``).
-
-        Returns
-        -------
-        logits : Tensor, shape (B, n_classes)
-            Unnormalised stage scores.
-        z_se : Tensor, shape (B, D) or (B, 0)
-            SE-ResNet embedding (empty when that branch is switched off).
-        z_lstm : Tensor, shape (B, D) or (B, 0)
-            CNN-LSTM embedding (empty when that branch is switched off).
-        """
-        fused, z_se, z_lstm = self.forward_features(x)
-        return self.head(fused), z_se, z_lstm
 
     def forward_features(self, x):
         """The fused features the head reads, and the branch embeddings.

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .._stages import DEFAULT_SFREQ, EPOCH_DURATION, N_STAGES
-from ._blocks import SEResidualBlock, check_epoch_batch, make_activation
+from ._blocks import EpochNetwork, SEResidualBlock, check_epoch_batch, make_activation
 
 
 class CNNLSTMBranch(nn.Module):
@@ -92,17 +92,8 @@ class CNNLSTMBranch(nn.Module):
         self.out_features = lstm_units * (2 if bidirectional else 1)
 
     def forward(self, x):
-        """Compute the branch output of each epoch.
-
-        Parameters
-        ----------
-        x : Tensor, shape (B, 1, T)
-            EEG epochs in microvolts.
-
-        Returns
-        -------
-        h : Tensor, shape (B, lstm_units)
-            The LSTM's last hidden state (both directions concatenated if bidirectional).
+        """The LSTM's last hidden state ``(B, lstm_units)`` (both directions concatenated if
+        bidirectional) of epochs ``x`` ``(B, 1, T)`` in microvolts.
         """
         _, (hidden, _) = self.lstm(self.features(x).transpose(1, 2))
         return self.dropout(torch.cat(list(hidden), dim=1))
@@ -187,17 +178,8 @@ class SEResNetBranch(nn.Module):
         self.out_features = in_channels
 
     def forward(self, x):
-        """Compute the branch output of each epoch.
-
-        Parameters
-        ----------
-        x : Tensor, shape (B, 1, T)
-            EEG epochs in microvolts.
-
-        Returns
-        -------
-        h : Tensor, shape (B, widths[-1])
-            Globally average-pooled features.
+        """Globally average-pooled features ``(B, widths[-1])`` of epochs ``x`` ``(B, 1, T)`` in
+        microvolts.
         """
         return self.activation(self.blocks(self.stem(x))).mean(dim=-1)
 
@@ -213,7 +195,7 @@ _ARRANGEMENTS = (
 _FUSIONS = ("distance", "distance+embeddings", "euclidean")
 
 
-class SSCSleepNet(nn.Module):
+class SSCSleepNet(EpochNetwork):
     """SSC-SleepNet as the paper specifies it: SE-ResNet and CNN-LSTM fused by their distance.
 
     Both branches read the same 30-s epoch and share no weights (pseudo-Siamese). Their outputs
@@ -357,26 +339,6 @@ class SSCSleepNet(nn.Module):
             width = hidden
         layers.append(nn.Linear(width, n_classes))
         self.head = nn.Sequential(*layers)
-
-    def forward(self, x):
-        """Compute the logits and the two branch embeddings of single epochs.
-
-        Parameters
-        ----------
-        x : Tensor, shape (B, 1, T)
-            EEG epochs in the input's unit (volts by default, see ``input_scale``).
-
-        Returns
-        -------
-        logits : Tensor, shape (B, n_classes)
-            Unnormalised stage scores.
-        u : Tensor, shape (B, D)
-            Embedding of the first branch.
-        v : Tensor, shape (B, D) or (B, 0)
-            Embedding of the second branch (empty with a single branch).
-        """
-        fused, u, v = self.forward_features(x)
-        return self.head(fused), u, v
 
     def forward_features(self, x):
         """What the head reads (the fused distance), and the two branch embeddings.
