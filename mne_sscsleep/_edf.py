@@ -189,21 +189,18 @@ def read_edf_header(fname):
     ):
         if label in _ANNOTATION_LABELS:
             continue
-        dmin_value = _number(dmin, f"the digital minimum of {label!r}", fname)
-        dmax_value = _number(dmax, f"the digital maximum of {label!r}", fname)
-        if dmin_value == dmax_value:
-            raise ValueError(
-                f"{name}: signal {label!r} has digital minimum = maximum ({dmin}), so its "
-                "samples cannot be scaled to physical values; the file's header is broken. "
-                "Export the recording again, or leave this channel out."
-            )
-        low_value = _number(low, f"the physical minimum of {label!r}", fname)
-        high_value = _number(high, f"the physical maximum of {label!r}", fname)
-        if low_value == high_value:
-            raise ValueError(
-                f"{name}: signal {label!r} has physical minimum = maximum ({low}), so every "
-                "sample reads as the same value; the file's header is broken."
-            )
+        ranges = (
+            ("digital", dmin, dmax, "its samples cannot be scaled to physical values"),
+            ("physical", low, high, "every sample reads as the same value"),
+        )
+        for kind, first, last, consequence in ranges:
+            low_value = _number(first, f"the {kind} minimum of {label!r}", fname)
+            if low_value == _number(last, f"the {kind} maximum of {label!r}", fname):
+                raise ValueError(
+                    f"{name}: signal {label!r} has {kind} minimum = maximum ({first}), so "
+                    f"{consequence}; the file's header is broken. Export the recording "
+                    "again, or leave this channel out."
+                )
     sfreqs = tuple(count / record_duration if record_duration > 0 else 0.0 for count in samples)
     return EDFHeader(tuple(labels), sfreqs, int(n_records), float(record_duration))
 

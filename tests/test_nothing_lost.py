@@ -493,6 +493,12 @@ def test_14_sample_weight_and_broken_edf_headers_get_clear_messages(night, tmp_p
     )
     with pytest.raises(ValueError, match="digital minimum = maximum"):
         read_recording_file(flat_scale)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the helper scales by max - min
+        flat_range = write_edf(
+            tmp_path / "range.edf", {"EEG": (rng.normal(0, 2e-5, 3000), 100.0)}, physical=(7, 7)
+        )
+    with pytest.raises(ValueError, match="physical minimum = maximum.*reads as the same"):
+        read_recording_file(flat_range)
 
 
 def test_14_groups_reach_the_split_only(night):
