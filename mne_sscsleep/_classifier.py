@@ -90,24 +90,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
     all apply the same checks; a :class:`~mne_sscsleep._epochs.EpochsDataset` from
     :func:`~mne_sscsleep.check_epochs` is taken as it is.
 
-    Training feeds pairs of epochs (:class:`PairLoader`) to a pseudo-Siamese network under
-    :class:`AdaptiveLoss`. A **preset** fills the defaults of the network, the loss, its
-    adaptation, the optimiser and the learning-rate schedule:
-
-    - ``'paper'`` (default): SSC-SleepNet as Lin et al. (2025) specify it
-      (:class:`SSCSleepNet`, 4.4 M parameters); the loss ``(1 - lam) WCE + lam FL + CL`` with
-      the paper's step schedule for ``alpha``, ``gamma`` and ``lam``
-      (:class:`~mne_sscsleep.training.LossSchedule`); Adam with ReduceLROnPlateau
-      (:class:`~mne_sscsleep.training.LRPlateau`); no augmentation. Choices where the paper is
-      silent are listed in the user guide.
-    - ``'lite'``: this package's fast CPU design (:class:`~mne_sscsleep.nn.SSCSleepNetLite`,
-      132 k parameters, ~130 times fewer multiply-adds; a fixed loss mix with the adaptive N1
-      penalty of :class:`N1Adaptation`; AdamW; gain and time-stretch augmentation).
-
-    Any explicit ``module``, ``module__*``, ``criterion__*``, ``callbacks__*``,
-    ``optimizer``, ``optimizer__*``, ``lr`` or ``augmentation`` wins over the preset. 10 % of
-    the training recordings (at least one; of the epochs, stratified, with fewer than three
-    recordings) are held out to monitor macro-F1, stop early and restore the best epoch.
+    %(classifier_training)s
 
     Parameters
     ----------
@@ -115,29 +98,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
 
     Attributes
     ----------
-    classes_ : ndarray
-        The user's labels of the stages the model predicts, in stage order: the labels given
-        in training, one per stage (training labels that name one stage in several ways, such
-        as ``'Sleep stage 3'`` and ``'Sleep stage 4'``, need ``classes`` to say which one to
-        predict).
-    stage_map_ : dict
-        Every training label (and every entry of ``stage_map`` or of the event codes read)
-        to its canonical stage; scorers use it to read labels as the model does.
-    stages_ : tuple of str
-        The canonical stages behind ``classes_``.
-    class_counts_ : ndarray of int, shape (5,)
-        Training epochs per stage (W, N1, N2, N3, R).
-    ch_name_ : str | None
-        Channel the model was trained on (None for arrays).
-    history : skorch.History
-        Per-epoch losses, ``valid_acc``, ``valid_macro_f1``, ``valid_n1_f1``, ``n1_error`` and
-        ``n1_weight``.
+    %(classifier_attributes)s
 
     Notes
     -----
-    Scoring callbacks receive the canonical stage indices (0..4) as ``y`` and the user's labels
-    from ``predict``: use the scorers of :mod:`mne_sscsleep.metrics`, which accept any stage
-    spelling, rather than scikit-learn's string scorers when labels are names.
+    %(classifier_notes)s
 
     Examples
     --------
@@ -218,62 +183,20 @@ class SSCSleepClassifier(NeuralNetClassifier):
 
     # ---- skorch hooks -------------------------------------------------------------------------
     def get_default_callbacks(self):
-        # skorch's valid_acc compares indices with labels: ours score stage indices.
-        callbacks = [
-            (name, callback)
-            for name, callback in super().get_default_callbacks()
-            if name not in ("valid_acc", "print_log")
-        ]
-        callbacks += [
-            (f"valid_{name}", EpochScoring(_valid_scorer(metric), False, name=f"valid_{name}"))
-            for name, metric in _VALID_METRICS
-        ]
-        callbacks += [(name, make()) for name, make in self._preset().callbacks.items()]
-        main = is_main_process()
-        if self.distributed:
-            callbacks.append(("distributed_sync", DistributedSync()))
-        if self.verbose and (self.verbose > 1 or is_interactive(sys.stderr)) and main:
-            callbacks.append(("progress_bar", ProgressBar(postfix_keys=["train_loss"])))
-        if self.verbose and self.preset == "paper" and _on_cpu(self.device) and main:
-            # The paper's network is ~100x the lite one's work: say early what a fit will cost.
-            callbacks.append(("pass_time", PassTimeEstimate(advice=_CPU_ADVICE, sink=self._log)))
-        # The log prints each pass's row before early stopping may end training after it.
-        callbacks.append(("print_log", PrintLog(sink=self._log)))
-        patience = self._preset().patience if self.patience == "auto" else self.patience
-        if patience and self.train_split is not None:
-            stopping = EarlyStopping(
-                monitor="valid_macro_f1",
-                lower_is_better=False,
-                patience=patience,
-                load_best=True,
-                min_score=_MIN_VALID_MACRO_F1,
-            )
-            callbacks.append(("early_stopping", stopping))
-        return callbacks
+        # skorch's valid_acc compares indices with labels (ours score stage indices); our
+        # print_log comes last.
+        dropped = ("valid_acc", "print_log")
+        kept = [item for item in super().get_default_callbacks() if item[0] not in dropped]
+        return _default_callbacks(self, kept)
 
     def get_dataset(self, X, y=None, *, recording=None, stage_map=None, labelled=None):
         """Validate the input once and wrap it for skorch (the one input boundary).
 
-        Parameters
-        ----------
-        X : mne.Epochs | list of mne.Epochs | ndarray | EpochStore | EpochsDataset
-            EEG epochs (see :func:`~mne_sscsleep.check_epochs`); a dataset made by
-            :func:`~mne_sscsleep.check_epochs` (or skorch's split of one) passes as it is.
-        y : array-like | None
-            Stage labels, when the data are for training.
-        recording : array-like | None
-            The recording of each epoch (see :meth:`fit`).
-        stage_map : dict | None
-            What the labels mean (the classifier's ``stage_map``, or its fitted one when
-            training further).
-        labelled : bool | None
-            Whether the data are for training (labels from ``y``, or from ``mne.Epochs``'
-            events when ``y`` is None); None: when ``y`` is given.
-
-        Returns
-        -------
-        dataset : EpochsDataset | torch.utils.data.Subset
-            The validated data.
+        ``X``, ``y`` and ``recording`` are those of :meth:`fit`; a dataset this method made
+        (or skorch's split of one) passes as it is. ``stage_map`` says what the labels mean
+        (the classifier's, or its fitted one when training further); ``labelled`` whether the
+        data are for training (None: when ``y`` is given). Returns an
+        :class:`~mne_sscsleep._epochs.EpochsDataset` or a ``torch.utils.data.Subset`` of one.
         """
         if isinstance(X, torch.utils.data.Subset):
             resolve_dataset(X)  # skorch's validation split of a checked dataset
@@ -352,13 +275,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
         if self.random_state is not None:
             torch.manual_seed(self._seed(_SEED_WEIGHTS))
         self.module_ = self._build_network()
-        if self.pretrained is not None:
+        if self.pretrained is not None:  # read_model says when it is not a model file
             path = Path(self.pretrained).expanduser()
-            if not path.is_file():
-                raise FileNotFoundError(
-                    f"pretrained={str(self.pretrained)!r} is not a file; give the path of a "
-                    "model file saved by SSCSleepClassifier.save."
-                )
             self.pretrained_ = load_pretrained(
                 self.module_,
                 read_model(path),
@@ -451,40 +369,17 @@ class SSCSleepClassifier(NeuralNetClassifier):
             )
         fitted = getattr(self, "fitted_params_", None)
         if attributes is None and fitted is not None:
-            current = self._network_params()
-            changed = sorted(
-                name
-                for name in set(fitted) | set(current)
-                if repr(fitted.get(name)) != repr(current.get(name))
-            )
-            if changed:
-                shown = ", ".join(
-                    f"{name} {fitted.get(name)!r} -> {current.get(name)!r}" for name in changed
-                )
-                raise NotInitializedError(
-                    f"The network's parameters changed since it was fitted ({shown}): the "
-                    "fitted weights belong to the old network, so this model cannot predict or "
-                    "be saved. Set them back with set_params, or fit again."
-                )
+            _check_unchanged(fitted, _network_params(self.get_params(deep=False)))
         return super().check_is_fitted(attributes, *args, **kwargs)
 
     # ---- scikit-learn API ---------------------------------------------------------------------
-    def fit(self, X, y=None, *, recording=None, groups=None, **fit_params):
+    @fill_doc
+    def fit(self, X, y=None, *, recording=None, groups=None, **fit_params):  # noqa: D417
         """Train on labelled 30-s epochs (from scratch, unless ``warm_start``).
 
         Parameters
         ----------
-        X : mne.Epochs | list of mne.Epochs | ndarray | EpochStore
-            EEG epochs; arrays of shape ``(n_epochs, n_times)`` or ``(n_epochs, 1, n_times)``
-            in volts, sampled at ``sfreq``. A list of Epochs holds one recording per item. An
-            :class:`~mne_sscsleep.datasets.EpochStore` is read from disk batch by batch (its
-            labels are used when ``y`` is None).
-        y : array-like, shape (n_epochs,) | None
-            Stage labels; None reads them from ``X.events`` for ``mne.Epochs``.
-        recording : array-like, shape (n_epochs,) | None
-            The recording (night) of each epoch, for ``context > 0``: neighbours are read within
-            a recording only. None: from the Epochs' metadata, or one recording for arrays
-            (rows in time order).
+        %(fit_X_y_recording)s
         groups : array-like, shape (n_epochs,) | None
             Groups of a grouped ``train_split`` (e.g. ``ValidSplit(GroupKFold(5))``).
         **fit_params
@@ -538,18 +433,18 @@ class SSCSleepClassifier(NeuralNetClassifier):
         self.training_data_ = training_record(dataset, getattr(self, "training_data_", None))
         if self.pretrained is not None:
             self.training_data_["pretrained"] = str(self.pretrained)
-        self.fitted_params_ = self._network_params()  # what the weights being trained fit
+        self.fitted_params_ = _network_params(
+            self.get_params(deep=False)
+        )  # what the weights being trained fit
         return super().partial_fit(dataset, dataset.y, **fit_params)
 
-    def predict_proba(self, X, *, recording=None):
+    @fill_doc
+    def predict_proba(self, X, *, recording=None):  # noqa: D417 (fill_doc)
         """Stage probabilities of each epoch.
 
         Parameters
         ----------
-        X : mne.Epochs | list of mne.Epochs | ndarray | EpochsDataset
-            EEG epochs, as for :meth:`fit`.
-        recording : array-like, shape (n_epochs,) | None
-            The recording of each epoch (``context > 0``), as for :meth:`fit`.
+        %(predict_X_recording)s
 
         Returns
         -------
@@ -561,19 +456,17 @@ class SSCSleepClassifier(NeuralNetClassifier):
         """
         self.check_is_fitted()
         dataset = self.get_dataset(X, recording=recording)
-        self._warn_if_other_channel(dataset)
+        _warn_if_other_channel(getattr(self, "ch_name_", None), dataset)
         outputs = super().predict_proba(dataset)
         return _stage_probabilities(outputs, self.label_encoder_.present_)
 
-    def predict(self, X, *, recording=None):
+    @fill_doc
+    def predict(self, X, *, recording=None):  # noqa: D417 (fill_doc)
         """Stage of each epoch, as the user's labels.
 
         Parameters
         ----------
-        X : mne.Epochs | list of mne.Epochs | ndarray | EpochsDataset
-            EEG epochs, as for :meth:`fit`.
-        recording : array-like, shape (n_epochs,) | None
-            The recording of each epoch (``context > 0``), as for :meth:`fit`.
+        %(predict_X_recording)s
 
         Returns
         -------
@@ -629,30 +522,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             The file written.
         """
         self.check_is_fitted()
-        defaults = {name for name, _ in self.get_default_callbacks()}
-        params = {
-            name: value
-            for name, value in self.get_params(deep=False).items()
-            if (not name.startswith("callbacks__") or name.split("__")[1] in defaults)
-            and name != "stage_map"  # stored whole, as the fitted stage_map_
-        }
-        params["context"] = self._context()  # the network's, not a preset's default of the day
-        encoder = self.label_encoder_
-        return write_model(
-            fname,
-            params=params,
-            module_state=_uncompiled(self.module_).state_dict(),
-            criterion_state=_uncompiled(self.criterion_).state_dict(),
-            classes=encoder.classes_,
-            stages=encoder.stages_,
-            class_counts=encoder.counts_,
-            ch_name=self.ch_name_,
-            sfreq=self.sfreq,
-            history=self.history.to_list(),
-            stage_map=encoder.stage_map_,
-            training_data=getattr(self, "training_data_", None),
-            overwrite=overwrite,
-        )
+        return write_model(fname, **_model_payload(self), overwrite=overwrite)
 
     @classmethod
     def load(cls, fname, *, device="cpu"):
@@ -675,36 +545,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             Fitted and ready to ``predict``, as an instance of ``cls`` (a subclass loads as
             itself).
         """
-        model = read_model(fname)
-        try:
-            clf = cls(**model.params, device=device)
-            clf.label_encoder_ = StageEncoder.from_fitted(
-                model.classes, model.stages, model.class_counts, model.stage_map
-            )
-            clf.ch_name_ = model.ch_name
-            clf.training_data_ = dict(model.training_data)
-            check_state_shapes(clf._build_network, model.module_state, what="module", fname=fname)
-            check_state_shapes(
-                lambda: clf.initialized_instance(clf.criterion, clf.get_params_for("criterion")),
-                model.criterion_state,
-                what="criterion",
-                fname=fname,
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # skorch's re-init messages
-                clf.initialize()
-            _uncompiled(clf.module_).load_state_dict(model.module_state)
-            _uncompiled(clf.criterion_).load_state_dict(model.criterion_state)
-            clf.fitted_params_ = clf._network_params()
-        except (TypeError, ValueError, RuntimeError) as error:
-            if str(error).startswith("Refusing to load"):
-                raise
-            raise ValueError(
-                f"Refusing to load {str(fname)!r}: its parameters or weights do not fit this "
-                f"version's {cls.__name__} ({str(error).splitlines()[0][:300]})."
-            ) from None
-        clf.history = History(model.history)
-        return clf
+        return _restore(cls, read_model(fname), fname=fname, device=device)
 
     def check_device(self):
         """Check that ``device`` names a device this machine has, before any work.
@@ -728,7 +569,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
         check_params(self.get_params(deep=False), _PARAMETER_TABLE)
         if not (isinstance(self.batch_size, int) and self.batch_size == -1):  # -1: all at once
             check_params({"batch_size": self.batch_size}, _COUNT_RULES)
-        if not (self.max_epochs == 0 and self._resumes()):  # a checkpoint holds every pass
+        if not (
+            self.max_epochs == 0 and _resumes(self.callbacks)
+        ):  # a checkpoint holds every pass
             check_params({"max_epochs": self.max_epochs}, _COUNT_RULES)
         _check_combinations(self)
 
@@ -778,7 +621,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             X, y, recording=recording, stage_map=reader.reading_map(encoder), labelled=True
         )
         if encoder is not None:
-            self._warn_if_other_channel(dataset)
+            _warn_if_other_channel(getattr(self, "ch_name_", None), dataset)
         check_training_size(self.train_split, dataset.y, dataset.recording, first=encoder is None)
         if encoder is None:
             self.label_encoder_ = reader.fit(
@@ -810,23 +653,9 @@ class SSCSleepClassifier(NeuralNetClassifier):
         context = self._context()
         if not context:
             return network
-        if not callable(getattr(network, "forward_features", None)):
-            raise TypeError(
-                f"context={context} needs a per-epoch network with forward_features() and "
-                f"n_features (SSCSleepNet, SSCSleepNetLite); {type(network).__name__} has none."
-            )
         return ContextNet(
             network, context, model=self.context_model, night_time=bool(self.night_time)
         )
-
-    def _network_params(self):
-        """The parameters the fitted network and its inputs follow (see check_is_fitted)."""
-        params = self.get_params(deep=False)
-        return {
-            name: value
-            for name, value in params.items()
-            if name in _NETWORK_PARAMS or name.startswith("module__")
-        }
 
     def _input_options(self):
         check_params({"scaling": self.scaling}, {"scaling": _PARAMETER_TABLE["scaling"]})
@@ -834,26 +663,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
             sfreq=self.sfreq, picks=self.picks, resample=self.resample, on_flat=self.on_flat
         )
 
-    def _resumes(self):
-        """Whether training starts from a checkpoint (a ``LoadInitState`` callback)."""
-        callbacks = [item[1] if isinstance(item, tuple) else item for item in self.callbacks or []]
-        return any(isinstance(callback, LoadInitState) for callback in callbacks)
-
     def _log(self, text):
         """skorch's per-epoch log: printed when verbose, by the main process."""
         if self.verbose and is_main_process():
             print_line(text)
-
-    def _warn_if_other_channel(self, dataset):
-        trained_on = getattr(self, "ch_name_", None)
-        ch_name = resolve_dataset(dataset)[0].ch_name
-        if trained_on and ch_name and ch_name != trained_on:
-            warnings.warn(
-                f"The model was trained on channel {trained_on!r} but is given "
-                f"{ch_name!r}. Predictions are only reliable for the same derivation.",
-                RuntimeWarning,
-                stacklevel=4,
-            )
 
 
 class _TrainingData:
@@ -1012,3 +825,137 @@ def _refuse_fit_params(fit_params):
 
 def _is_subclass(component, parent):
     return isinstance(component, type) and issubclass(component, parent)
+
+
+def _model_payload(clf):
+    """What a model file stores of a fitted classifier (see ``io.write_model``)."""
+    defaults = {name for name, _ in clf.get_default_callbacks()}
+    params = {
+        name: value
+        for name, value in clf.get_params(deep=False).items()
+        if (not name.startswith("callbacks__") or name.split("__")[1] in defaults)
+        and name != "stage_map"  # stored whole, as the fitted stage_map_
+    }
+    params["context"] = clf._context()  # the network's, not a preset's default of the day
+    encoder = clf.label_encoder_
+    return dict(
+        params=params,
+        module_state=_uncompiled(clf.module_).state_dict(),
+        criterion_state=_uncompiled(clf.criterion_).state_dict(),
+        classes=encoder.classes_,
+        stages=encoder.stages_,
+        class_counts=encoder.counts_,
+        ch_name=clf.ch_name_,
+        sfreq=clf.sfreq,
+        history=clf.history.to_list(),
+        stage_map=encoder.stage_map_,
+        training_data=getattr(clf, "training_data_", None),
+    )
+
+
+def _restore(cls, model, *, fname, device):
+    """A fitted ``cls`` from a model file's validated content (:func:`io.read_model`)."""
+    try:
+        clf = cls(**model.params, device=device)
+        clf.label_encoder_ = StageEncoder.from_fitted(
+            model.classes, model.stages, model.class_counts, model.stage_map
+        )
+        clf.ch_name_ = model.ch_name
+        clf.training_data_ = dict(model.training_data)
+        check_state_shapes(clf._build_network, model.module_state, what="module", fname=fname)
+        check_state_shapes(
+            lambda: clf.initialized_instance(clf.criterion, clf.get_params_for("criterion")),
+            model.criterion_state,
+            what="criterion",
+            fname=fname,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # skorch's re-init messages
+            clf.initialize()
+        _uncompiled(clf.module_).load_state_dict(model.module_state)
+        _uncompiled(clf.criterion_).load_state_dict(model.criterion_state)
+        clf.fitted_params_ = _network_params(clf.get_params(deep=False))
+    except (TypeError, ValueError, RuntimeError) as error:
+        if str(error).startswith("Refusing to load"):
+            raise
+        raise ValueError(
+            f"Refusing to load {str(fname)!r}: its parameters or weights do not fit this "
+            f"version's {cls.__name__} ({str(error).splitlines()[0][:300]})."
+        ) from None
+    clf.history = History(model.history)
+    return clf
+
+
+def _default_callbacks(clf, callbacks):
+    """skorch's defaults (but ``valid_acc`` and ``print_log``), then the classifier's own."""
+    callbacks = list(callbacks)
+    callbacks += [
+        (f"valid_{name}", EpochScoring(_valid_scorer(metric), False, name=f"valid_{name}"))
+        for name, metric in _VALID_METRICS
+    ]
+    callbacks += [(name, make()) for name, make in clf._preset().callbacks.items()]
+    main = is_main_process()
+    if clf.distributed:
+        callbacks.append(("distributed_sync", DistributedSync()))
+    if clf.verbose and (clf.verbose > 1 or is_interactive(sys.stderr)) and main:
+        callbacks.append(("progress_bar", ProgressBar(postfix_keys=["train_loss"])))
+    if clf.verbose and clf.preset == "paper" and _on_cpu(clf.device) and main:
+        # The paper's network is ~100x the lite one's work: say early what a fit will cost.
+        callbacks.append(("pass_time", PassTimeEstimate(advice=_CPU_ADVICE, sink=clf._log)))
+    # The log prints each pass's row before early stopping may end training after it.
+    callbacks.append(("print_log", PrintLog(sink=clf._log)))
+    patience = clf._preset().patience if clf.patience == "auto" else clf.patience
+    if patience and clf.train_split is not None:
+        stopping = EarlyStopping(
+            monitor="valid_macro_f1",
+            lower_is_better=False,
+            patience=patience,
+            load_best=True,
+            min_score=_MIN_VALID_MACRO_F1,
+        )
+        callbacks.append(("early_stopping", stopping))
+    return callbacks
+
+
+def _check_unchanged(fitted, current):
+    """Refuse a fitted network whose parameters changed since (set_params after fit)."""
+    changed = sorted(
+        name
+        for name in set(fitted) | set(current)
+        if repr(fitted.get(name)) != repr(current.get(name))
+    )
+    if changed:
+        shown = ", ".join(
+            f"{name} {fitted.get(name)!r} -> {current.get(name)!r}" for name in changed
+        )
+        raise NotInitializedError(
+            f"The network's parameters changed since it was fitted ({shown}): the fitted "
+            "weights belong to the old network, so this model cannot predict or be saved. Set "
+            "them back with set_params, or fit again."
+        )
+
+
+def _network_params(params):
+    """The parameters the fitted network and its inputs follow (see ``check_is_fitted``)."""
+    return {
+        name: value
+        for name, value in params.items()
+        if name in _NETWORK_PARAMS or name.startswith("module__")
+    }
+
+
+def _resumes(callbacks):
+    """Whether training starts from a checkpoint (a ``LoadInitState`` callback)."""
+    callbacks = [item[1] if isinstance(item, tuple) else item for item in callbacks or []]
+    return any(isinstance(callback, LoadInitState) for callback in callbacks)
+
+
+def _warn_if_other_channel(trained_on, dataset):
+    ch_name = resolve_dataset(dataset)[0].ch_name
+    if trained_on and ch_name and ch_name != trained_on:
+        warnings.warn(
+            f"The model was trained on channel {trained_on!r} but is given {ch_name!r}. "
+            "Predictions are only reliable for the same derivation.",
+            RuntimeWarning,
+            stacklevel=5,
+        )

@@ -19,6 +19,74 @@ stage_map : dict | None
     :func:`mne_sscsleep.stage_indices`); integer codes need it.
 """
 
+docdict["classifier_attributes"] = """
+classes_ : ndarray
+    The user's labels of the stages the model predicts, in stage order: the labels given
+    in training, one per stage (training labels that name one stage in several ways, such
+    as ``'Sleep stage 3'`` and ``'Sleep stage 4'``, need ``classes`` to say which one to
+    predict).
+stage_map_ : dict
+    Every training label (and every entry of ``stage_map`` or of the event codes read)
+    to its canonical stage; scorers use it to read labels as the model does.
+stages_ : tuple of str
+    The canonical stages behind ``classes_``.
+class_counts_ : ndarray of int, shape (5,)
+    Training epochs per stage (W, N1, N2, N3, R).
+ch_name_ : str | None
+    Channel the model was trained on (None for arrays).
+history : skorch.History
+    Per-epoch losses, ``valid_acc``, ``valid_macro_f1``, ``valid_n1_f1``, ``n1_error`` and
+    ``n1_weight``.
+"""
+
+docdict["classifier_notes"] = """
+Scoring callbacks receive the canonical stage indices (0..4) as ``y`` and the user's labels
+from ``predict``: use the scorers of :mod:`mne_sscsleep.metrics`, which accept any stage
+spelling, rather than scikit-learn's string scorers when labels are names.
+"""
+
+docdict["fit_X_y_recording"] = """
+X : mne.Epochs | list of mne.Epochs | ndarray | EpochStore
+    EEG epochs; arrays of shape ``(n_epochs, n_times)`` or ``(n_epochs, 1, n_times)``
+    in volts, sampled at ``sfreq``. A list of Epochs holds one recording per item. An
+    :class:`~mne_sscsleep.datasets.EpochStore` is read from disk batch by batch (its
+    labels are used when ``y`` is None).
+y : array-like, shape (n_epochs,) | None
+    Stage labels; None reads them from ``X.events`` for ``mne.Epochs``.
+recording : array-like, shape (n_epochs,) | None
+    The recording (night) of each epoch, for ``context > 0``: neighbours are read within
+    a recording only. None: from the Epochs' metadata, or one recording for arrays
+    (rows in time order).
+"""
+
+docdict["predict_X_recording"] = """
+X : mne.Epochs | list of mne.Epochs | ndarray | EpochsDataset
+    EEG epochs, as for :meth:`fit`.
+recording : array-like, shape (n_epochs,) | None
+    The recording of each epoch (``context > 0``), as for :meth:`fit`.
+"""
+
+docdict["classifier_training"] = """
+Training feeds pairs of epochs (:class:`PairLoader`) to a pseudo-Siamese network under
+:class:`AdaptiveLoss`. A **preset** fills the defaults of the network, the loss, its
+adaptation, the optimiser and the learning-rate schedule:
+
+- ``'paper'`` (default): SSC-SleepNet as Lin et al. (2025) specify it
+  (:class:`SSCSleepNet`, 4.4 M parameters); the loss ``(1 - lam) WCE + lam FL + CL`` with
+  the paper's step schedule for ``alpha``, ``gamma`` and ``lam``
+  (:class:`~mne_sscsleep.training.LossSchedule`); Adam with ReduceLROnPlateau
+  (:class:`~mne_sscsleep.training.LRPlateau`); no augmentation. Choices where the paper is
+  silent are listed in the user guide.
+- ``'lite'``: this package's fast CPU design (:class:`~mne_sscsleep.nn.SSCSleepNetLite`,
+  132 k parameters, ~130 times fewer multiply-adds; a fixed loss mix with the adaptive N1
+  penalty of :class:`N1Adaptation`; AdamW; gain and time-stretch augmentation).
+
+Any explicit ``module``, ``module__*``, ``criterion__*``, ``callbacks__*``,
+``optimizer``, ``optimizer__*``, ``lr`` or ``augmentation`` wins over the preset. 10 % of
+the training recordings (at least one; of the epochs, stratified, with fewer than three
+recordings) are held out to monitor macro-F1, stop early and restore the best epoch.
+"""
+
 docdict["clf_module"] = """
 module : type of torch.nn.Module | None
     The network (None: the preset's); its arguments are ``module__*`` parameters

@@ -89,6 +89,12 @@ class ContextNet(nn.Module):
             raise ValueError(f"context must be at least 1, got {context}.")
         if model not in CONTEXT_MODELS:
             raise ValueError(f"model must be one of {CONTEXT_MODELS}, got {model!r}.")
+        if not callable(getattr(epoch_network, "forward_features", None)):
+            raise TypeError(
+                f"context={context} needs a per-epoch network with forward_features() and "
+                f"n_features (SSCSleepNet, SSCSleepNetLite); {type(epoch_network).__name__} "
+                "has none."
+            )
         self.epoch_network = epoch_network
         self.context = context
         self.model = model
