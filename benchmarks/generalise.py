@@ -240,7 +240,24 @@ CONFIGS = {
         context=2,
         module__spectral_features=True,
     ),
+    # Fine-tuning from the lite starting point of benchmarks/pretrain.py (``run --pretrained``),
+    # at the preset's learning rate, a quarter of it, or with the per-epoch network frozen
+    # (only the context model and its head adapt).
+    "lite_finetune": dict(preset="lite"),
+    "lite_finetune_slow": dict(preset="lite", lr=5e-4),
+    "lite_finetune_frozen": dict(
+        preset="lite", optimizer__param_groups=[("epoch_network.*", {"lr": 0.0})]
+    ),
 }
+#: The starting point's model file (``run --pretrained``), for the ``lite_finetune*`` models and
+#: ``pretrained`` (the starting point used as it is, not trained on the fold).
+PRETRAINED = {"path": None}
+
+
+def _pretrained():
+    if PRETRAINED["path"] is None:
+        raise SystemExit("lite_finetune* and pretrained need run --pretrained MODEL_FILE")
+    return PRETRAINED["path"]
 
 
 def run_model(name, data, train, test, seed):
@@ -259,7 +276,14 @@ def run_model(name, data, train, test, seed):
         return _yasa(X[test], recording[test]), np.nan
     from mne_sscsleep import SSCSleepClassifier
 
+    if name == "pretrained":
+        clf = SSCSleepClassifier.load(_pretrained())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return clf.predict(X[test], recording=recording[test]), np.nan
     params = {"max_epochs": 30, **CONFIGS[name]}
+    if name.startswith("lite_finetune"):
+        params["pretrained"] = _pretrained()
     clf = SSCSleepClassifier(**params, random_state=seed, verbose=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -300,7 +324,7 @@ def run(args):
     for seed in args.seeds:
         for fold, train, test in folds(args.protocol, data):
             for name in args.models.split(","):
-                seed_used = 0 if name == "yasa" else seed
+                seed_used = 0 if name in ("yasa", "pretrained") else seed
                 if (name, seed_used, fold) in done:
                     continue
                 predicted, fit_s = run_model(name, data, train, test, seed_used)
@@ -442,6 +466,7 @@ def main(argv=None):
     runner.add_argument("--models", default="features,yasa,lite")
     runner.add_argument("--seeds", type=int, nargs="+", default=[0])
     runner.add_argument("--out", required=True)
+    runner.add_argument("--pretrained", help="starting point of the lite_finetune* models")
     tables = commands.add_parser("table", help="print the tables of the results")
     tables.add_argument("--out", required=True)
     tables.add_argument("--cache")
@@ -452,6 +477,7 @@ def main(argv=None):
     if args.command == "data":
         build(args.cache)
     elif args.command == "run":
+        PRETRAINED["path"] = args.pretrained
         run(args)
     elif args.command == "figure":
         figure(args)

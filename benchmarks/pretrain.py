@@ -76,11 +76,19 @@ def main(argv=None):
     parser.add_argument("--max-epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, help="model file to write")
+    parser.add_argument("--cache", help=".npz file of the corpus (written once, then read)")
     args = parser.parse_args(argv)
     from mne_sscsleep import SSCSleepClassifier
 
     start = time.perf_counter()
-    X, y, recording = corpus(args.nights, args.seed)
+    cache = Path(args.cache) if args.cache else None
+    if cache is not None and cache.exists():
+        with np.load(cache) as data:
+            X, y, recording = data["X"], data["y"], data["recording"]
+    else:
+        X, y, recording = corpus(args.nights, args.seed)
+        if cache is not None:
+            np.savez(cache, X=X, y=y, recording=recording)
     print(f"{len(y)} epochs of {args.nights} nights in {time.perf_counter() - start:.0f} s")
     clf = SSCSleepClassifier(
         **SETTINGS, max_epochs=args.max_epochs, random_state=args.seed, verbose=1

@@ -20,6 +20,7 @@ import datetime
 import inspect
 import warnings
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -492,6 +493,19 @@ def recording_scales(dataset, *, target=TARGET_STD_VOLTS):
     return scale
 
 
+@runtime_checkable
+class DatasetSource(Protocol):
+    """What makes its own checked dataset, such as :class:`~mne_sscsleep.datasets.EpochStore`.
+
+    :func:`check_epochs` hands such an object its model rate and takes the
+    :class:`EpochsDataset` it returns (with its labels, recordings and provenance) as it is;
+    the object checks its own rate and contents.
+    """
+
+    def to_dataset(self, *, sfreq):
+        """The object's epochs at ``sfreq`` Hz as an :class:`EpochsDataset`."""
+
+
 def check_epochs(
     X,
     *,
@@ -553,13 +567,13 @@ def check_epochs(
     True
     """
     options = _check_options(**{name: value for name, value in locals().items() if name != "X"})
-    if _is_store(X):
+    if isinstance(X, DatasetSource):
         if recording is not None:
             raise ValueError(
-                "recording= cannot be combined with an epoch store, which has its recordings "
-                "already."
+                f"recording= cannot be combined with {type(X).__name__}, which brings its "
+                "own recordings; leave recording= out."
             )
-        return _store_dataset(X, options["sfreq"])
+        return X.to_dataset(sfreq=options["sfreq"])
     return _check_merged(load_lazy_epochs(merge_epochs_list(X)), **options)
 
 
@@ -1091,10 +1105,10 @@ def check_epochs_labels(X, y, *, stage_map=None, **kwargs):
         # Labels that cannot be stages whatever they mean (continuous, boolean) are refused
         # before the data are read; what they mean is decided after.
         label_kind(np.asarray(y), name="y")
-    if _is_store(X):
+    if isinstance(X, DatasetSource):
         dataset = check_epochs(X, **kwargs)
-        if y is None:
-            return dataset  # its labels are stored with it
+        if y is None and dataset.y is not None:
+            return dataset  # it brought its labels
     else:
         X = load_lazy_epochs(merge_epochs_list(X))
         # The data's own problems are reported first.
@@ -1154,21 +1168,6 @@ def _event_code_stage_map(epochs, labels):
             "(epochs = epochs[list_of_stage_names]) or pass stage_map={code: stage}."
         )
     return {int(code): name for code, name in names.items() if stage_index(name) is not None}
-
-
-def _is_store(X):
-    """Whether ``X`` is an :class:`~mne_sscsleep.datasets.EpochStore` (checked on disk once)."""
-    return callable(getattr(X, "to_dataset", None)) and hasattr(X, "path")
-
-
-def _store_dataset(store, sfreq):
-    if not np.isclose(store.sfreq, sfreq):
-        raise ValueError(
-            f"The epoch store holds epochs at {store.sfreq:g} Hz but the model works at "
-            f"{sfreq:g} Hz; build the store at {sfreq:g} Hz (EpochStore.create(..., "
-            f"sfreq={sfreq:g}))."
-        )
-    return store.to_dataset()
 
 
 def load_lazy_epochs(X):

@@ -519,7 +519,7 @@ API_CASES = [
         "recording= with a store",
         lambda: _clf().fit(_store(), recording=np.zeros(len(_store()))),
         ValueError,
-        "cannot be combined with an epoch store",
+        "cannot be combined with EpochStore.*leave recording= out",
     ),
     (
         "fit an empty store",

@@ -625,8 +625,14 @@ class EpochStore:
         array = self._array()
         return array[np.arange(len(self)) if item is None else item]
 
-    def to_dataset(self):
+    def to_dataset(self, *, sfreq=None):
         """The store as the classifier's dataset, reading its EEG from disk batch by batch.
+
+        Parameters
+        ----------
+        sfreq : float | None
+            The rate the dataset is for (a classifier's ``sfreq``): refused unless it is the
+            store's; None takes the store's.
 
         Returns
         -------
@@ -634,6 +640,12 @@ class EpochStore:
             ``X`` is a :class:`StoreArray`; ``y``, labels, recordings and time positions are
             in memory.
         """
+        if sfreq is not None and not np.isclose(self.sfreq, sfreq):
+            raise ValueError(
+                f"The epoch store holds epochs at {self.sfreq:g} Hz but the model works at "
+                f"{sfreq:g} Hz; build the store at {sfreq:g} Hz (EpochStore.create(..., "
+                f"sfreq={sfreq:g}))."
+            )
         if not len(self):
             raise ValueError(f"The store at {str(self.path)!r} holds no epochs yet.")
         dataset = EpochsDataset(
