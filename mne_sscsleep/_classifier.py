@@ -275,14 +275,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
         if self.random_state is not None:
             torch.manual_seed(self._seed(_SEED_WEIGHTS))
         self.module_ = self._build_network()
-        if self.pretrained is not None:  # read_model says when it is not a model file
-            path = Path(self.pretrained).expanduser()
+        if self.pretrained is not None:
+            model, name = _read_pretrained(self.pretrained)
             self.pretrained_ = load_pretrained(
-                self.module_,
-                read_model(path),
-                name=path.name,
-                sfreq=self.sfreq,
-                context=self._context(),
+                self.module_, model, name=name, sfreq=self.sfreq, context=self._context()
             )
         preset = self._preset()
         augmentation = preset.augmentation if self.augmentation == "auto" else self.augmentation
@@ -959,3 +955,14 @@ def _warn_if_other_channel(trained_on, dataset):
             RuntimeWarning,
             stacklevel=5,
         )
+
+
+def _read_pretrained(pretrained):
+    """The model file of ``pretrained=`` and its name."""
+    path = Path(pretrained).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"pretrained={str(pretrained)!r} is not a file; give the path of a model file saved "
+            "by SSCSleepClassifier.save."
+        )
+    return read_model(path), path.name
