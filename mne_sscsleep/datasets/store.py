@@ -561,7 +561,7 @@ class EpochStore:
         store : EpochStore
             The whole store.
         """
-        return type(self)(self.path)
+        return self.open(self.path)
 
     def __len__(self):
         return len(self.y)
@@ -603,11 +603,6 @@ class EpochStore:
     def subject(self):
         """The subject of each epoch: the groups of a subject-wise ``GroupKFold``."""
         return self._per_recording([entry["subject"] for entry in self._entries])
-
-    @property
-    def recording_names(self):
-        """The recording (file) name of each epoch."""
-        return self._per_recording([entry["name"] for entry in self._entries])
 
     def get_data(self, item=None):
         """EEG in volts, read into memory.
