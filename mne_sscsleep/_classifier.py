@@ -27,8 +27,6 @@ from ._epochs import (
     check_dataset,
     check_epochs,
     check_epochs_labels,
-    recording_equalizers,
-    recording_scales,
     training_record,
 )
 from ._stages import DEFAULT_SFREQ, StageEncoder
@@ -202,24 +200,18 @@ class SSCSleepClassifier(NeuralNetClassifier):
             resolve_dataset(X)  # skorch's validation split of a checked dataset
             return X
         labelled = y is not None if labelled is None else labelled
+        options = dict(sfreq=self.sfreq, recording=recording)
         if isinstance(X, EpochsDataset):
-            dataset = check_dataset(
-                X, y, sfreq=self.sfreq, recording=recording, stage_map=stage_map, labelled=labelled
-            )
-        elif not labelled:
-            dataset = check_epochs(X, recording=recording, **self._input_options())
+            dataset = check_dataset(X, y, stage_map=stage_map, labelled=labelled, **options)
         else:
-            dataset = check_epochs_labels(
-                X, y, recording=recording, stage_map=stage_map, **self._input_options()
-            )
+            options.update(picks=self.picks, resample=self.resample, on_flat=self.on_flat)
+            if labelled:
+                dataset = check_epochs_labels(X, y, stage_map=stage_map, **options)
+            else:
+                dataset = check_epochs(X, **options)
         if self._context() and recording is None and isinstance(X, np.ndarray):
             _warn_if_unordered(len(dataset), self._context())
-        if dataset.scale is None and dataset.equalizer is None:
-            if self.scaling == "recording":
-                dataset = dataset.scaled(recording_scales(dataset))
-            elif self.scaling == "spectrum":
-                dataset = dataset.equalized(recording_equalizers(dataset))
-        return dataset
+        return dataset.normalised(self.scaling)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         dataset = self.get_dataset(X)
@@ -229,7 +221,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         if getattr(split, "random_state", 0) is None and self.random_state is not None:
             # The classifier's seed decides the split, the same in every process.
             split = copy.copy(split)
-            split.random_state = self._seed(_SEED_SPLIT)
+            split.random_state = _seed(self.random_state, _SEED_SPLIT)
         dataset_train, dataset_valid = split(dataset, y, **fit_params)
         if self.verbose and is_main_process():
             print(validation_note(dataset_train, dataset_valid))
@@ -247,34 +239,15 @@ class SSCSleepClassifier(NeuralNetClassifier):
             params = {**preset.criterion_params, **params}
         elif prefix == "optimizer" and self.lr is None:
             params.setdefault("lr", preset.lr)
-        elif prefix == "iterator_train" and _is_subclass(self.iterator_train, PairLoader):
-            if self.random_state is not None:
-                params.setdefault("random_state", self._seed(_SEED_PAIRS))
-            params.setdefault("start_pass", len(self.history) if self.history else 0)
-            params.setdefault("min_batches", self._preset().min_batches)
-            if self.distributed:
-                rank, world_size = process_group(self.device)
-                params.setdefault("rank", rank)
-                params.setdefault("world_size", world_size)
-        elif prefix == "iterator_valid" and self.batch_size != -1:
-            # As many epochs as a training batch holds: ~10 % faster on CPU than batch_size.
-            params.setdefault("batch_size", 2 * self.batch_size)
-        if prefix in ("iterator_train", "iterator_valid") and self._context():
-            iterator = getattr(self, prefix)
-            if not _is_subclass(iterator, (PairLoader, EpochLoader)):
-                raise ValueError(
-                    f"context={self._context()} needs mne-sscsleep's loaders (PairLoader, "
-                    f"EpochLoader), which read each epoch's neighbours; got {prefix}="
-                    f"{getattr(iterator, '__name__', iterator)!r}."
-                )
-            params["context"] = self._context()
+        elif prefix in ("iterator_train", "iterator_valid"):
+            params = _loader_params(self, prefix, params)
         return params
 
     def initialize_module(self):
         check_device(self.device)
         if self.random_state is not None:
-            torch.manual_seed(self._seed(_SEED_WEIGHTS))
-        self.module_ = self._build_network()
+            torch.manual_seed(_seed(self.random_state, _SEED_WEIGHTS))
+        self.module_ = _build_network(self)
         if self.pretrained is not None:
             model, name = _read_pretrained(self.pretrained)
             self.pretrained_ = load_pretrained(
@@ -356,7 +329,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         if self.random_state is not None:
             # Dropout and augmentation draw from a generator seeded per epoch: a training
             # resumed at epoch k draws what the uninterrupted one drew.
-            torch.manual_seed(self._seed(_SEED_EPOCH, len(self.history)))
+            torch.manual_seed(_seed(self.random_state, _SEED_EPOCH, len(self.history)))
 
     def check_is_fitted(self, attributes=None, *args, **kwargs):
         if attributes is None and not hasattr(self, "label_encoder_"):
@@ -388,7 +361,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             The fitted classifier.
         """
         _refuse_fit_params(fit_params)
-        dataset = _TrainingData(self._training_data(X, y, recording, encoder=None))
+        dataset = _TrainingData(_training_data(self, X, y, recording, encoder=None))
         if not self.warm_start:
             self.training_data_ = None  # recorded afresh by partial_fit
         split_params = {} if groups is None else {"groups": groups}
@@ -424,7 +397,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
             dataset = X.dataset
         else:
             encoder = getattr(self, "label_encoder_", None)
-            dataset = self._training_data(X, y, recording, encoder=encoder, classes=classes)
+            dataset = _training_data(self, X, y, recording, encoder=encoder, classes=classes)
         # fit() comes through here too (skorch's fit calls partial_fit), after a fresh start.
         self.training_data_ = training_record(dataset, getattr(self, "training_data_", None))
         if self.pretrained is not None:
@@ -609,30 +582,6 @@ class SSCSleepClassifier(NeuralNetClassifier):
     )
 
     # ---- helpers ------------------------------------------------------------------------------
-    def _training_data(self, X, y, recording, *, encoder, classes=None):
-        """Check labelled input once and learn (``encoder`` None) or check its labels."""
-        self.check_params()
-        reader = StageEncoder(self.classes if classes is None else classes, self.stage_map)
-        dataset = self.get_dataset(
-            X, y, recording=recording, stage_map=reader.reading_map(encoder), labelled=True
-        )
-        if encoder is not None:
-            _warn_if_other_channel(getattr(self, "ch_name_", None), dataset)
-        check_training_size(self.train_split, dataset.y, dataset.recording, first=encoder is None)
-        if encoder is None:
-            self.label_encoder_ = reader.fit(
-                dataset.labels, dataset.y, stage_map=dataset.stage_map
-            )
-            self.label_encoder_.missing_warning(stacklevel=3)
-            self.ch_name_ = dataset.ch_name
-        else:
-            encoder.check_more(dataset.y, classes)
-        return dataset
-
-    def _seed(self, *key):
-        sequence = np.random.SeedSequence(int(self.random_state), spawn_key=key)
-        return int(sequence.generate_state(1)[0])
-
     def _preset(self):
         check_params({"amp": self.amp}, {"amp": _PARAMETER_TABLE["amp"]})
         return get_preset(self.preset)
@@ -641,23 +590,6 @@ class SSCSleepClassifier(NeuralNetClassifier):
         context = self._preset().context if self.context == "auto" else self.context
         check_params({"context": context}, {"context": _PARAMETER_TABLE["context"]})
         return int(context)
-
-    def _build_network(self):
-        """The per-epoch network (the preset's or ``module``), wrapped when ``context > 0``."""
-        module = self.module if self.module is not None else self._preset().network
-        network = self.initialized_instance(module, self.get_params_for("module"))
-        context = self._context()
-        if not context:
-            return network
-        return ContextNet(
-            network, context, model=self.context_model, night_time=bool(self.night_time)
-        )
-
-    def _input_options(self):
-        check_params({"scaling": self.scaling}, {"scaling": _PARAMETER_TABLE["scaling"]})
-        return dict(
-            sfreq=self.sfreq, picks=self.picks, resample=self.resample, on_flat=self.on_flat
-        )
 
     def _log(self, text):
         """skorch's per-epoch log: printed when verbose, by the main process."""
@@ -858,7 +790,9 @@ def _restore(cls, model, *, fname, device):
         )
         clf.ch_name_ = model.ch_name
         clf.training_data_ = dict(model.training_data)
-        check_state_shapes(clf._build_network, model.module_state, what="module", fname=fname)
+        check_state_shapes(
+            lambda: _build_network(clf), model.module_state, what="module", fname=fname
+        )
         check_state_shapes(
             lambda: clf.initialized_instance(clf.criterion, clf.get_params_for("criterion")),
             model.criterion_state,
@@ -953,7 +887,7 @@ def _warn_if_other_channel(trained_on, dataset):
             f"The model was trained on channel {trained_on!r} but is given {ch_name!r}. "
             "Predictions are only reliable for the same derivation.",
             RuntimeWarning,
-            stacklevel=5,
+            stacklevel=4,
         )
 
 
@@ -966,3 +900,65 @@ def _read_pretrained(pretrained):
             "by SSCSleepClassifier.save."
         )
     return read_model(path), path.name
+
+
+def _loader_params(clf, prefix, params):
+    """The classifier's defaults for its loaders (seeded pairs, shards, context windows)."""
+    if prefix == "iterator_train" and _is_subclass(clf.iterator_train, PairLoader):
+        if clf.random_state is not None:
+            params.setdefault("random_state", _seed(clf.random_state, _SEED_PAIRS))
+        params.setdefault("start_pass", len(clf.history) if clf.history else 0)
+        params.setdefault("min_batches", clf._preset().min_batches)
+        if clf.distributed:
+            rank, world_size = process_group(clf.device)
+            params.setdefault("rank", rank)
+            params.setdefault("world_size", world_size)
+    elif prefix == "iterator_valid" and clf.batch_size != -1:
+        # As many epochs as a training batch holds: ~10 % faster on CPU than batch_size.
+        params.setdefault("batch_size", 2 * clf.batch_size)
+    context = clf._context()
+    if context:
+        iterator = getattr(clf, prefix)
+        if not _is_subclass(iterator, (PairLoader, EpochLoader)):
+            raise ValueError(
+                f"context={context} needs mne-sscsleep's loaders (PairLoader, EpochLoader), "
+                f"which read each epoch's neighbours; got {prefix}="
+                f"{getattr(iterator, '__name__', iterator)!r}."
+            )
+        params["context"] = context
+    return params
+
+
+def _training_data(clf, X, y, recording, *, encoder, classes=None):
+    """Check labelled input once and learn (``encoder`` None) or check its labels."""
+    clf.check_params()
+    reader = StageEncoder(clf.classes if classes is None else classes, clf.stage_map)
+    dataset = clf.get_dataset(
+        X, y, recording=recording, stage_map=reader.reading_map(encoder), labelled=True
+    )
+    if encoder is not None:
+        _warn_if_other_channel(getattr(clf, "ch_name_", None), dataset)
+    check_training_size(clf.train_split, dataset.y, dataset.recording, first=encoder is None)
+    if encoder is None:
+        clf.label_encoder_ = reader.fit(dataset.labels, dataset.y, stage_map=dataset.stage_map)
+        clf.label_encoder_.missing_warning(stacklevel=3)
+        clf.ch_name_ = dataset.ch_name
+    else:
+        encoder.check_more(dataset.y, classes)
+    return dataset
+
+
+def _build_network(clf):
+    """The per-epoch network (the preset's or ``module``), wrapped when ``context > 0``."""
+    module = clf.module if clf.module is not None else clf._preset().network
+    network = clf.initialized_instance(module, clf.get_params_for("module"))
+    context = clf._context()
+    if not context:
+        return network
+    return ContextNet(network, context, model=clf.context_model, night_time=bool(clf.night_time))
+
+
+def _seed(random_state, *key):
+    """A seed of its own for each purpose (``key``), derived from ``random_state``."""
+    sequence = np.random.SeedSequence(int(random_state), spawn_key=key)
+    return int(sequence.generate_state(1)[0])

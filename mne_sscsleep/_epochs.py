@@ -315,6 +315,28 @@ class EpochsDataset(Dataset):
         dataset.scale = None if scale is None else np.asarray(scale, dtype=np.float32)
         return dataset
 
+    def normalised(self, scaling):
+        """The same epochs, each recording normalised as ``scaling`` says (once).
+
+        Parameters
+        ----------
+        scaling : None | ``'recording'`` | ``'spectrum'``
+            None: as they are; ``'recording'``: :func:`recording_scales`; ``'spectrum'``:
+            :func:`recording_equalizers`. Epochs that carry a normalisation already keep it.
+
+        Returns
+        -------
+        dataset : EpochsDataset
+            A dataset sharing this one's data.
+        """
+        if scaling is None or self.scale is not None or self.equalizer is not None:
+            return self
+        if scaling == "recording":
+            return self.scaled(recording_scales(self))
+        if scaling == "spectrum":
+            return self.equalized(recording_equalizers(self))
+        raise ValueError(f"scaling must be None, 'recording' or 'spectrum', not {scaling!r}.")
+
     def __getitem__(self, index):
         if isinstance(index, dict):  # {"centres": positions, "context": k} from the loaders
             return self._windows(index["centres"], int(index["context"]))
