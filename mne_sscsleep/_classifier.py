@@ -74,6 +74,21 @@ def _uncompiled(module):
     return getattr(module, "_orig_mod", module)
 
 
+def _encoder_attribute(name, attribute, doc):
+    """A fitted attribute read from the label encoder (AttributeError before fit)."""
+
+    def get(clf):
+        try:
+            encoder = clf.label_encoder_
+        except AttributeError:
+            raise AttributeError(
+                f"{type(clf).__name__} has no {name} before fit; call fit(X, y) first."
+            ) from None
+        return getattr(encoder, attribute)
+
+    return property(get, doc=doc)
+
+
 @fill_doc
 class SSCSleepClassifier(NeuralNetClassifier):
     """SSC-SleepNet sleep stager: a skorch ``NeuralNetClassifier`` and scikit-learn estimator.
@@ -82,11 +97,6 @@ class SSCSleepClassifier(NeuralNetClassifier):
     arrays in volts, with labels as stage names (``'W', 'N1', 'N2', 'N3', 'R'`` or aliases such
     as ``'Sleep stage 4'``) or integer codes with a ``stage_map``. ``predict`` returns the
     user's own labels (``classes_``, in stage order W, N1, N2, N3, R).
-
-    Every input passes :func:`~mne_sscsleep.check_epochs` in skorch's ``get_dataset`` hook, so
-    ``fit``, ``partial_fit``, ``predict_proba``, ``forward``, ``score`` and scoring callbacks
-    all apply the same checks; a :class:`~mne_sscsleep._epochs.EpochsDataset` from
-    :func:`~mne_sscsleep.check_epochs` is taken as it is.
 
     %(classifier_training)s
 
@@ -402,9 +412,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
         self.training_data_ = training_record(dataset, getattr(self, "training_data_", None))
         if self.pretrained is not None:
             self.training_data_["pretrained"] = str(self.pretrained)
-        self.fitted_params_ = _network_params(
-            self.get_params(deep=False)
-        )  # what the weights being trained fit
+        # What the weights being trained fit (check_is_fitted compares them).
+        self.fitted_params_ = _network_params(self.get_params(deep=False))
         return super().partial_fit(dataset, dataset.y, **fit_params)
 
     @fill_doc
@@ -536,12 +545,6 @@ class SSCSleepClassifier(NeuralNetClassifier):
             Naming the parameter, what it must be and what it is.
         """
         check_params(self.get_params(deep=False), _PARAMETER_TABLE)
-        if not (isinstance(self.batch_size, int) and self.batch_size == -1):  # -1: all at once
-            check_params({"batch_size": self.batch_size}, _COUNT_RULES)
-        if not (
-            self.max_epochs == 0 and _resumes(self.callbacks)
-        ):  # a checkpoint holds every pass
-            check_params({"max_epochs": self.max_epochs}, _COUNT_RULES)
         _check_combinations(self)
 
     def __sklearn_tags__(self):
@@ -562,24 +565,10 @@ class SSCSleepClassifier(NeuralNetClassifier):
         return params
 
     # ---- the fitted label encoder, seen as scikit-learn attributes ---------------------------
-    @property
-    def classes_(self):
-        try:
-            return self.label_encoder_.classes_
-        except AttributeError:
-            raise AttributeError(
-                f"{type(self).__name__} has no classes_ before fit; call fit(X, y) first."
-            ) from None
-
-    stages_ = property(
-        lambda self: self.label_encoder_.stages_, doc="The stage of each of ``classes_``."
-    )
-    class_counts_ = property(
-        lambda self: self.label_encoder_.counts_, doc="Training epochs per stage."
-    )
-    stage_map_ = property(
-        lambda self: self.label_encoder_.stage_map_, doc="Each training label's stage."
-    )
+    classes_ = _encoder_attribute("classes_", "classes_", "The labels the model predicts.")
+    stages_ = _encoder_attribute("stages_", "stages_", "The stage of each of ``classes_``.")
+    class_counts_ = _encoder_attribute("class_counts_", "counts_", "Training epochs per stage.")
+    stage_map_ = _encoder_attribute("stage_map_", "stage_map_", "Each training label's stage.")
 
     # ---- helpers ------------------------------------------------------------------------------
     def _preset(self):
@@ -655,6 +644,10 @@ _CPU_ADVICE = (
 
 def _check_combinations(clf):
     """Parameters that depend on each other, the preset and this machine."""
+    if not (isinstance(clf.batch_size, int) and clf.batch_size == -1):  # -1: all at once
+        check_params({"batch_size": clf.batch_size}, _COUNT_RULES)
+    if not (clf.max_epochs == 0 and _resumes(clf.callbacks)):  # a checkpoint holds every pass
+        check_params({"max_epochs": clf.max_epochs}, _COUNT_RULES)
     get_preset(clf.preset)
     clf._context()
     check_device(clf.device)

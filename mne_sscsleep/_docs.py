@@ -67,6 +67,11 @@ recording : array-like, shape (n_epochs,) | None
 """
 
 docdict["classifier_training"] = """
+Every input passes :func:`~mne_sscsleep.check_epochs` in skorch's ``get_dataset`` hook, so
+``fit``, ``partial_fit``, ``predict_proba``, ``forward``, ``score`` and scoring callbacks
+all apply the same checks; a :class:`~mne_sscsleep._epochs.EpochsDataset` from
+:func:`~mne_sscsleep.check_epochs` is taken as it is.
+
 Training feeds pairs of epochs (:class:`PairLoader`) to a pseudo-Siamese network under
 :class:`AdaptiveLoss`. A **preset** fills the defaults of the network, the loss, its
 adaptation, the optimiser and the learning-rate schedule:
