@@ -20,13 +20,13 @@ import datetime
 import inspect
 import warnings
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
 from skorch.dataset import Dataset
 
 from ._channels import pick_channel, pick_from_info
+from ._protocols import DatasetSource, WindowRequest
 from ._stages import (
     DEFAULT_SFREQ,
     EPOCH_DURATION,
@@ -338,8 +338,8 @@ class EpochsDataset(Dataset):
         raise ValueError(f"scaling must be None, 'recording' or 'spectrum', not {scaling!r}.")
 
     def __getitem__(self, index):
-        if isinstance(index, dict):  # {"centres": positions, "context": k} from the loaders
-            return self._windows(index["centres"], int(index["context"]))
+        if isinstance(index, WindowRequest):  # from a context model's loader
+            return self._windows(index.centres, int(index.context))
         X, y = self.X, self.y
         if isinstance(index, (int, np.integer)):
             xb = np.array(X[index])
@@ -513,19 +513,6 @@ def recording_scales(dataset, *, target=TARGET_STD_VOLTS):
         if typical > 0:
             scale[mine] = target / typical
     return scale
-
-
-@runtime_checkable
-class DatasetSource(Protocol):
-    """What makes its own checked dataset, such as :class:`~mne_sscsleep.datasets.EpochStore`.
-
-    :func:`check_epochs` hands such an object its model rate and takes the
-    :class:`EpochsDataset` it returns (with its labels, recordings and provenance) as it is;
-    the object checks its own rate and contents.
-    """
-
-    def to_dataset(self, *, sfreq):
-        """The object's epochs at ``sfreq`` Hz as an :class:`EpochsDataset`."""
 
 
 def check_epochs(

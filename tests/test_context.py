@@ -10,7 +10,13 @@ from helpers import TINY, benchmark_module
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 
 from mne_sscsleep import SSCSleepClassifier, stage
-from mne_sscsleep._epochs import EpochsDataset, check_epochs, check_epochs_labels, epochs_order
+from mne_sscsleep._epochs import (
+    EpochsDataset,
+    check_epochs,
+    check_epochs_labels,
+    epochs_order,
+)
+from mne_sscsleep._protocols import WindowRequest
 from mne_sscsleep.datasets import simulate_sleep_epochs, simulate_sleep_raw
 from mne_sscsleep.metrics import transitions_per_hour
 from mne_sscsleep.nn import ContextNet, SSCSleepNet, SSCSleepNetLite
@@ -118,7 +124,7 @@ def test_training_runs_are_consecutive_candidates_paired_slot_by_slot():
         # Every centre is a training candidate; its window never leaves its recording.
         assert len(batch["x"]) >= centres.sum()
     sampler = loader.sampler
-    first = next(iter(sampler))["centres"]
+    first = next(iter(sampler)).centres
     assert np.isin(first, candidates).all()
     assert len(sampler) == -(-sampler.n_pairs // sampler.pairs_per_batch)
 
@@ -297,7 +303,7 @@ def test_time_of_night_is_per_recording_and_reaches_the_network(nights):
     np.testing.assert_allclose(hours, [0, 30 / 3600, 60 / 3600, 119 * 30 / 3600, 0, 30 / 3600])
     np.testing.assert_allclose(share, [0, 1 / 119, 2 / 119, 1, 0, 1])
     net = ContextNet(SSCSleepNetLite(), context=1, night_time=True)
-    batch, _ = dataset[{"centres": [0, 1], "context": 1}]
+    batch, _ = dataset[WindowRequest(np.array([0, 1]), 1)]
     assert net(**batch)[0].shape == (2, 5)
     with pytest.raises(ValueError, match="pass night_time of shape"):
         net(batch["x"], batch["windows"])

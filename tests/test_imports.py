@@ -117,3 +117,4 @@ def test_the_input_boundary_knows_no_store():
 def test_the_ground_floor_checks_import_nothing_of_ours():
     assert GRAPH["mne_sscsleep._check"] == set()
     assert GRAPH["mne_sscsleep._docs"] == set()
+    assert GRAPH["mne_sscsleep._protocols"] == set()  # the contracts between floors

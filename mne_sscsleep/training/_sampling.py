@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._protocols import WindowRequest
 from .._stages import N1
 
 
@@ -128,8 +129,8 @@ class PairBatchSampler(torch.utils.data.Sampler):
     context : int
         0: batches are arrays of positions. ``k > 0`` (context models): each pair's anchors
         bring a run of ``run_length`` consecutive epochs of their recordings, paired slot by
-        slot, and batches are ``{"centres": positions, "context": k}`` for the dataset to add
-        each centre's ``k`` neighbours on either side.
+        slot, and batches are ``WindowRequest(positions, k)`` (``mne_sscsleep._protocols``)
+        for the dataset to add each centre's ``k`` neighbours on either side.
     run_length : int
         Epochs of each run (context models): the neighbours a run reads are shared by its
         epochs, so a batch costs about ``(run_length + 2 * context) / run_length`` times the
@@ -279,7 +280,7 @@ class PairBatchSampler(torch.utils.data.Sampler):
             keep = usable[block]
             # Interleaved: the two runs' epochs at the same slot form a pair (rows 2k, 2k + 1).
             centres = np.column_stack([runs[0][block][keep], runs[1][block][keep]]).ravel()
-            yield {"centres": centres, "context": self.context}
+            yield WindowRequest(centres, self.context)
 
 
 class SequentialBatchSampler(torch.utils.data.Sampler):
@@ -297,8 +298,8 @@ class SequentialBatchSampler(torch.utils.data.Sampler):
     drop_last : bool
         Drop a last batch smaller than ``batch_size``.
     context : int
-        ``k > 0`` (context models): batches are ``{"centres": positions, "context": k}``, for
-        the dataset to add each centre's neighbours.
+        ``k > 0`` (context models): batches are ``WindowRequest(positions, k)``, for the
+        dataset to add each centre's neighbours.
 
     Examples
     --------
@@ -328,7 +329,7 @@ class SequentialBatchSampler(torch.utils.data.Sampler):
         for first in range(0, len(self) * self.batch_size, self.batch_size):
             last = min(first + self.batch_size, len(self.indices))
             if self.context:
-                yield {"centres": self.indices[first:last], "context": self.context}
+                yield WindowRequest(self.indices[first:last], self.context)
             elif self.contiguous:
                 yield slice(self.start + first, self.start + last)
             else:
