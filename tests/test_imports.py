@@ -118,3 +118,23 @@ def test_the_ground_floor_checks_import_nothing_of_ours():
     assert GRAPH["mne_sscsleep._check"] == set()
     assert GRAPH["mne_sscsleep._docs"] == set()
     assert GRAPH["mne_sscsleep._protocols"] == set()  # the contracts between floors
+
+
+def test_the_classifier_holds_skorch_hooks_and_public_methods():
+    """Helpers live beside the class as functions; the class stays readable (< 500 lines)."""
+    import inspect
+
+    from skorch import NeuralNetClassifier
+
+    from mne_sscsleep import SSCSleepClassifier
+
+    lines, _ = inspect.getsourcelines(SSCSleepClassifier)
+    assert len(lines) < 500, f"SSCSleepClassifier has {len(lines)} lines"
+    own = [name for name in vars(SSCSleepClassifier) if not name.startswith("__")]
+    helpers = {"_preset", "_context", "_log"}  # the preset's defaults, read by the hooks
+    other = [
+        name
+        for name in own
+        if name.startswith("_") and name not in helpers and not hasattr(NeuralNetClassifier, name)
+    ]
+    assert not other, f"private methods beyond the hooks: {other}"
