@@ -55,9 +55,9 @@ numpydoc_validation_exclude = {
     r"\.__call__$",
     # skorch and torch methods inherited without our own docstrings
     r"SSCSleepClassifier\.(?!fit$|predict$|predict_proba$|save$|load$|classes_$)",
-    r"Branch(Lite)?\.(?!forward$)",
+    # torch building blocks: forward's one-line docstring gives its shapes, the class the rest
+    r"(Branch(Lite)?|ChannelLayerNorm|Augmentation|SEResidualBlock|SqueezeExcitation)\.",
     r"SSCSleepNet(Lite)?\.(?!forward$)",
-    r"ChannelLayerNorm\.(?!forward$)",
     r"(LossSchedule|LRPlateau)\.(?!values_after$|lr_after$)",
     r"Preset\.",
     r"AdaptiveLoss\.(?!forward$|set_class_counts$)",
@@ -65,8 +65,6 @@ numpydoc_validation_exclude = {
     r"EarlyStopping\.(?!replay$|stopped$)",
     r"(Pair|Epoch)Loader\.",  # torch DataLoader methods
     r"(PairBatch|SequentialBatch)Sampler\.",  # torch Sampler protocol
-    r"Augmentation\.(?!forward$)",
-    r"(SEResidualBlock|SqueezeExcitation)\.(?!forward$)",
     r"ModelFile\.",  # dataclass fields, documented in the class's Attributes
     # data (constants and scorers): "#:" comments, not numpydoc docstrings
     r"\.[A-Z][A-Z0-9_]+$",  # STAGES, EVENT_ID, REGISTRY, DERIVATIONS, ...

@@ -92,9 +92,7 @@ class CNNLSTMBranch(nn.Module):
         self.out_features = lstm_units * (2 if bidirectional else 1)
 
     def forward(self, x):
-        """The LSTM's last hidden state ``(B, lstm_units)`` (both directions concatenated if
-        bidirectional) of epochs ``x`` ``(B, 1, T)`` in microvolts.
-        """
+        """The LSTM's last hidden state ``(B, out_features)`` of epochs ``x`` ``(B, 1, T)``."""
         _, (hidden, _) = self.lstm(self.features(x).transpose(1, 2))
         return self.dropout(torch.cat(list(hidden), dim=1))
 
@@ -178,9 +176,7 @@ class SEResNetBranch(nn.Module):
         self.out_features = in_channels
 
     def forward(self, x):
-        """Globally average-pooled features ``(B, widths[-1])`` of epochs ``x`` ``(B, 1, T)`` in
-        microvolts.
-        """
+        """Globally average-pooled features ``(B, widths[-1])`` of epochs ``x`` ``(B, 1, T)``."""
         return self.activation(self.blocks(self.stem(x))).mean(dim=-1)
 
 
