@@ -19,6 +19,39 @@ stage_map : dict | None
     :func:`mne_sscsleep.stage_indices`); integer codes need it.
 """
 
+docdict["ax_fig"] = """
+ax : matplotlib.axes.Axes | None
+    Axes to draw in (a new figure when None).
+
+Returns
+-------
+fig : matplotlib.figure.Figure
+    The figure.
+"""
+
+docdict["fname_model"] = """
+fname : str | pathlib.Path
+    A file written by :meth:`mne_sscsleep.SSCSleepClassifier.save`.
+"""
+
+docdict["model_channel_rate_history"] = """
+ch_name : str | None
+    Channel the model was trained on.
+sfreq : float
+    Sampling rate of the model in Hz.
+history : list of dict
+    The training history (skorch's ``History.to_list()``).
+"""
+
+docdict["fname_ours"] = """
+fname : str | pathlib.Path
+    An existing file.
+
+Returns
+-------
+ours : bool
+"""
+
 docdict["classifier_attributes"] = """
 classes_ : ndarray
     The user's labels of the stages the model predicts, in stage order: the labels given

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ._check import atomic_write, check_output_file
+from ._docs import fill_doc
 from ._stages import (
     EPOCH_DURATION,
     STAGE_DESCRIPTIONS,
@@ -239,7 +240,8 @@ class Hypnogram:
             mne.export.export_raw(tmp, out, fmt="edf", overwrite=True, verbose="error")
 
 
-def is_hypnogram_file(fname):
+@fill_doc
+def is_hypnogram_file(fname):  # noqa: D417 (fill_doc)
     """Whether a file is a hypnogram this package wrote (the mark of its format).
 
     TSV/CSV/TXT files start with the header row ``onset, duration, stage, confidence, bad,
@@ -247,12 +249,7 @@ def is_hypnogram_file(fname):
 
     Parameters
     ----------
-    fname : str | pathlib.Path
-        An existing file.
-
-    Returns
-    -------
-    ours : bool
+    %(fname_ours)s
         True for one of our hypnogram files, False for anything else (a recording, a
         scoring file, another program's output).
 

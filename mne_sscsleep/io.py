@@ -30,6 +30,7 @@ from skorch.dataset import Dataset, ValidSplit
 from torch.utils.data import DataLoader
 
 from ._check import atomic_write, check_output_file, first_line
+from ._docs import fill_doc
 from ._stages import EPOCH_DURATION, N_STAGES, STAGES
 from ._version import __version__
 from .nn import AdaptiveLoss, Augmentation, SSCSleepNet, SSCSleepNetLite, stage_softmax
@@ -139,6 +140,7 @@ _TENSOR_DTYPES = (
 )
 
 
+@fill_doc
 @dataclass(frozen=True)
 class ModelFile:
     """The validated content of a model file (what :func:`read_model` returns).
@@ -155,12 +157,7 @@ class ModelFile:
         The canonical stages behind ``classes``.
     class_counts : ndarray of int, shape (5,)
         Training epochs per stage.
-    ch_name : str | None
-        Channel the model was trained on.
-    sfreq : float
-        Sampling rate of the model in Hz.
-    history : list of dict
-        The training history (skorch's ``History.to_list()``).
+    %(model_channel_rate_history)s
     package_version : str
         The mne-sscsleep version that wrote the file.
     format_version : int
@@ -367,7 +364,8 @@ def _plain_history(history):
     return plain(list(history))
 
 
-def write_model(
+@fill_doc
+def write_model(  # noqa: D417 (fill_doc)
     fname,
     *,
     params,
@@ -404,12 +402,7 @@ def write_model(
         Canonical stages behind ``classes``.
     class_counts : array-like of int, shape (5,)
         Training epochs per stage.
-    ch_name : str | None
-        Channel the model was trained on.
-    sfreq : float
-        Sampling rate of the model in Hz.
-    history : list of dict
-        The training history (skorch's ``History.to_list()``).
+    %(model_channel_rate_history)s
     stage_map : dict | None
         Each training label (int or str) to its canonical stage.
     training_data : dict | None
@@ -484,17 +477,13 @@ def _is_runtime(name):
     return prefix in ("iterator_train", "iterator_valid") and rest in _LOADER_RUNTIME
 
 
-def is_model_file(fname):
+@fill_doc
+def is_model_file(fname):  # noqa: D417 (fill_doc)
     """Whether a file is a model file of this package (its format's mark, not its validity).
 
     Parameters
     ----------
-    fname : str | pathlib.Path
-        An existing file.
-
-    Returns
-    -------
-    ours : bool
+    %(fname_ours)s
         True when the file is a ``torch.save`` archive whose record names this package's model
         format; it may still be damaged (see :func:`read_model`).
 
@@ -710,13 +699,13 @@ def _is_plain(value):
     return False
 
 
-def read_model(fname):
+@fill_doc
+def read_model(fname):  # noqa: D417 (fill_doc)
     """Read and validate a model file, without building the model.
 
     Parameters
     ----------
-    fname : str | pathlib.Path
-        A file written by :meth:`mne_sscsleep.SSCSleepClassifier.save`.
+    %(fname_model)s
 
     Returns
     -------
@@ -771,15 +760,15 @@ def read_model(fname):
     )
 
 
-def model_info(fname):
+@fill_doc
+def model_info(fname):  # noqa: D417 (fill_doc)
     """Describe a model file: stages, channel, rate, network and how training went.
 
     The file is fully validated (as by loading it) but no network is built.
 
     Parameters
     ----------
-    fname : str | pathlib.Path
-        A file written by :meth:`mne_sscsleep.SSCSleepClassifier.save`.
+    %(fname_model)s
 
     Returns
     -------

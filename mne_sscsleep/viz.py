@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ._check import atomic_write, check_output_file
+from ._docs import fill_doc
 from ._stages import EPOCH_DURATION, STAGES, UNSCORED, stage_indices
 
 __all__ = [
@@ -219,20 +220,15 @@ def _runs(mask):
     return zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
 
 
-def plot_stage_probabilities(hypnogram, *, ax=None):
+@fill_doc
+def plot_stage_probabilities(hypnogram, *, ax=None):  # noqa: D417 (fill_doc)
     """Stacked stage probabilities over the night.
 
     Parameters
     ----------
     hypnogram : Hypnogram
         Result of :func:`mne_sscsleep.stage`.
-    ax : matplotlib.axes.Axes | None
-        Axes to draw in.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-        The figure.
+    %(ax_fig)s
 
     Examples
     --------
@@ -262,7 +258,8 @@ def plot_stage_probabilities(hypnogram, *, ax=None):
     return fig
 
 
-def plot_confusion_matrix(y_true, y_pred, *, normalize=True, ax=None):
+@fill_doc
+def plot_confusion_matrix(y_true, y_pred, *, normalize=True, ax=None):  # noqa: D417 (fill_doc)
     """Confusion matrix of two scorings, rows normalised to recall by default.
 
     Parameters
@@ -271,13 +268,7 @@ def plot_confusion_matrix(y_true, y_pred, *, normalize=True, ax=None):
         Reference and predicted stages (any accepted label form).
     normalize : bool
         Show each row as shares of the true stage (recall on the diagonal) instead of counts.
-    ax : matplotlib.axes.Axes | None
-        Axes to draw in.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-        The figure.
+    %(ax_fig)s
 
     Examples
     --------
@@ -416,17 +407,13 @@ def save_figure(fig, fname, *, overwrite=False, dpi=120):
     return fname
 
 
-def is_figure_file(fname):
+@fill_doc
+def is_figure_file(fname):  # noqa: D417 (fill_doc)
     """Whether a file is a figure this package wrote (PNG, PDF or SVG with its mark).
 
     Parameters
     ----------
-    fname : str | pathlib.Path
-        An existing file.
-
-    Returns
-    -------
-    ours : bool
+    %(fname_ours)s
         True when the file's metadata name mne-sscsleep as its creator.
 
     Examples

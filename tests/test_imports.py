@@ -138,3 +138,18 @@ def test_the_classifier_holds_skorch_hooks_and_public_methods():
         if name.startswith("_") and name not in helpers and not hasattr(NeuralNetClassifier, name)
     ]
     assert not other, f"private methods beyond the hooks: {other}"
+
+
+def test_no_module_imports_a_private_name_of_another():
+    """Private names stay in their module: another floor uses only what a module makes public."""
+    borrowed = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                borrowed += [
+                    f"{_module_name(path)}: from {'.' * node.level}{node.module or ''} "
+                    f"import {alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_") and not alias.name.startswith("__")
+                ]
+    assert not borrowed, borrowed

@@ -278,6 +278,26 @@ class EpochNetwork(nn.Module):
     neighbouring epochs.
     """
 
+    def forward_features(self, x):
+        """The fused features the head reads, and the branch embeddings.
+
+        A context model (:class:`~mne_sscsleep.nn.ContextNet`) reads the fused features of
+        neighbouring epochs.
+
+        Parameters
+        ----------
+        x : Tensor, shape (B, 1, T)
+            EEG epochs in the input's unit.
+
+        Returns
+        -------
+        fused : Tensor, shape (B, n_features)
+            What the head reads.
+        first, second : Tensor, shape (B, D) or (B, 0)
+            The branch embeddings, as :meth:`forward` returns them.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define forward_features")
+
     def forward(self, x):
         """Compute the logits and the two branch embeddings of single epochs.
 

@@ -265,22 +265,11 @@ class SSCSleepNetLite(EpochNetwork):
         )
 
     def forward_features(self, x):
-        """The fused features the head reads, and the branch embeddings.
+        """Fused features ``(B, n_features)``: both branch embeddings and the amplitude feature.
 
-        A context model (:class:`~mne_sscsleep.nn.ContextNet`) reads the fused features of
-        neighbouring epochs.
-
-        Parameters
-        ----------
-        x : Tensor, shape (B, 1, T)
-            EEG epochs in the input's unit.
-
-        Returns
-        -------
-        fused : Tensor, shape (B, n_features)
-            Branch embeddings and the amplitude feature, concatenated.
-        z_se, z_lstm : Tensor, shape (B, D) or (B, 0)
-            The branch embeddings, as :meth:`forward` returns them.
+        Returns ``(fused, z_se, z_lstm)``, the embeddings as :meth:`forward` returns them; a
+        context model (:class:`~mne_sscsleep.nn.ContextNet`) reads ``fused`` of neighbouring
+        epochs.
         """
         check_epoch_batch(self, x)
         std, mean = torch.std_mean(x, dim=-1, keepdim=True)

@@ -337,22 +337,11 @@ class SSCSleepNet(EpochNetwork):
         self.head = nn.Sequential(*layers)
 
     def forward_features(self, x):
-        """What the head reads (the fused distance), and the two branch embeddings.
+        """Fused features ``(B, n_features)``: ``|u - v|``, or what ``fusion`` names.
 
-        A context model (:class:`~mne_sscsleep.nn.ContextNet`) reads these features of
-        neighbouring epochs.
-
-        Parameters
-        ----------
-        x : Tensor, shape (B, 1, T)
-            EEG epochs in the input's unit.
-
-        Returns
-        -------
-        fused : Tensor, shape (B, n_features)
-            ``|u - v|`` (or what ``fusion`` names; ``u`` alone with one branch).
-        u, v : Tensor
-            The branch embeddings, as :meth:`forward` returns them.
+        Returns ``(fused, u, v)``, the embeddings as :meth:`forward` returns them (``u`` alone
+        is fused with one branch); a context model (:class:`~mne_sscsleep.nn.ContextNet`) reads
+        ``fused`` of neighbouring epochs.
         """
         check_epoch_batch(self, x)
         x = x * self.input_scale
