@@ -189,9 +189,13 @@ def folds(protocol, data):
 
 #: SSCSleepClassifier configurations (classifier parameters) compared here.
 CONFIGS = {
-    # The lite preset's defaults of the day (since issue 25: context 2, recording scaling, 50
-    # batches a pass at least, whole-recording validation, early stopping above chance).
+    # The lite preset's defaults of the day (since issue 25, round 3: training starts from the
+    # shipped starting point 'lite-simulated' at a quarter of the learning rate; context 2,
+    # recording scaling, 50 batches a pass at least, whole-recording validation, early
+    # stopping floored at validation macro-F1 0.3).
     "lite": dict(preset="lite"),
+    # The same from random weights (the defaults of rounds 1-2: lite_scale_steps_ctx2).
+    "lite_scratch": dict(preset="lite", pretrained=None),
     # Single epoch, no scaling, no step floor, with whole-recording validation and early
     # stopping floored at macro-F1 0.3 (the "lite" row of the first small-protocol table).
     "lite_ctx0": dict(
@@ -200,6 +204,7 @@ CONFIGS = {
         scaling=None,
         iterator_train__min_batches=None,
         callbacks__early_stopping__min_score=0.3,
+        pretrained=None,
     ),
     # The defaults before issue 25, for the record.
     "lite_before": dict(
@@ -209,55 +214,47 @@ CONFIGS = {
         iterator_train__min_batches=None,
         train_split=ValidSplit(0.1, stratified=True),
         callbacks__early_stopping__min_score=None,
+        pretrained=None,
     ),
-    "lite_context2": dict(preset="lite", context=2),
-    "lite_scale": dict(preset="lite", scaling="recording"),
-    "lite_steps": dict(preset="lite", iterator_train__min_batches=50),
-    "lite_scale_steps": dict(preset="lite", scaling="recording", iterator_train__min_batches=50),
+    # The levers of round 1, one at a time, from random weights.
+    "lite_scale": dict(preset="lite", scaling="recording", pretrained=None),
+    "lite_steps": dict(preset="lite", iterator_train__min_batches=50, pretrained=None),
+    "lite_scale_steps": dict(
+        preset="lite", scaling="recording", iterator_train__min_batches=50, pretrained=None
+    ),
     "lite_scale_steps_nosplit": dict(
-        preset="lite", scaling="recording", iterator_train__min_batches=50, train_split=None
-    ),
-    # Today's defaults as they were measured (early stopping floored at 0.3, not at chance).
-    "lite_scale_steps_ctx2": dict(
         preset="lite",
         scaling="recording",
         iterator_train__min_batches=50,
-        context=2,
-        callbacks__early_stopping__min_score=0.3,
+        train_split=None,
+        pretrained=None,
     ),
-    # Today's defaults with each recording equalised to one mean spectrum (issue 25, round 2).
-    "lite_spectrum": dict(preset="lite", scaling="spectrum"),
-    "lite_scale_steps_spec": dict(
-        preset="lite",
-        scaling="recording",
-        iterator_train__min_batches=50,
-        module__spectral_features=True,
-    ),
+    # Round 2: each recording equalised to one mean spectrum; in-network spectral features.
+    "lite_spectrum": dict(preset="lite", scaling="spectrum", pretrained=None),
     "lite_scale_steps_ctx2_spec": dict(
-        preset="lite",
-        scaling="recording",
-        iterator_train__min_batches=50,
-        context=2,
-        module__spectral_features=True,
+        preset="lite", context=2, module__spectral_features=True, pretrained=None
     ),
-    # Fine-tuning from the lite starting point of benchmarks/pretrain.py (``run --pretrained``),
-    # at the preset's learning rate, a quarter of it, or with the per-epoch network frozen
-    # (only the context model and its head adapt).
-    "lite_finetune": dict(preset="lite"),
+    # Round 3: fine-tuning the starting point (``run --pretrained FILE`` for another one than
+    # the shipped 'lite-simulated') at the preset's learning rate, a quarter of it (today's
+    # default) or with the per-epoch network frozen (only the context model and head adapt);
+    # and the starting point with the spectral equaliser.
+    "lite_finetune": dict(preset="lite", lr=2e-3),
     "lite_finetune_slow": dict(preset="lite", lr=5e-4),
     "lite_finetune_frozen": dict(
         preset="lite", optimizer__param_groups=[("epoch_network.*", {"lr": 0.0})]
     ),
+    "lite_spectrum_finetune": dict(preset="lite", scaling="spectrum"),
 }
-#: The starting point's model file (``run --pretrained``), for the ``lite_finetune*`` models and
-#: ``pretrained`` (the starting point used as it is, not trained on the fold).
-PRETRAINED = {"path": None}
+#: The starting point of the ``lite_finetune*`` models and of ``pretrained`` (the starting point
+#: used as it is, not trained on the fold): the shipped one unless ``run --pretrained FILE``.
+PRETRAINED = {"path": "lite-simulated"}
 
 
-def _pretrained():
-    if PRETRAINED["path"] is None:
-        raise SystemExit("lite_finetune* and pretrained need run --pretrained MODEL_FILE")
-    return PRETRAINED["path"]
+def _starting_point():
+    from mne_sscsleep.training import STARTING_POINTS, starting_point
+
+    path = PRETRAINED["path"]
+    return starting_point(path) if path in STARTING_POINTS else path
 
 
 def run_model(name, data, train, test, seed):
@@ -277,13 +274,13 @@ def run_model(name, data, train, test, seed):
     from mne_sscsleep import SSCSleepClassifier
 
     if name == "pretrained":
-        clf = SSCSleepClassifier.load(_pretrained())
+        clf = SSCSleepClassifier.load(_starting_point())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return clf.predict(X[test], recording=recording[test]), np.nan
     params = {"max_epochs": 30, **CONFIGS[name]}
-    if name.startswith("lite_finetune"):
-        params["pretrained"] = _pretrained()
+    if "pretrained" not in params and params.get("preset") == "lite":
+        params["pretrained"] = PRETRAINED["path"]
     clf = SSCSleepClassifier(**params, random_state=seed, verbose=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -355,9 +352,10 @@ def run(args):
 
 def table(args, cache=None):
     """Markdown tables: per model, mean +- sd over folds (and seeds), pooled, and paired by
-    fold against the feature model."""
+    fold against each reference model (``--against``, the feature model first)."""
     from mne_sscsleep.metrics import sleep_report
 
+    references = getattr(args, "against", "features").split(",")
     lines = []
     for results in sorted(Path(args.out).glob("*.jsonl")):
         protocol = results.stem
@@ -365,11 +363,14 @@ def table(args, cache=None):
         y = load(args.cache, protocol)["y"] if args.cache else None
         models = list(dict.fromkeys(row["model"] for row in rows))
         by = {(r["model"], r["seed"], r["fold"]): r for r in rows}
+        paired_heads = "".join(
+            f" MF1 - {ref} | N1-F1 - {ref} | wins over {ref} |" for ref in references
+        )
         lines += [
             f"\n{protocol}\n",
-            "| model | MF1 (folds) | N1-F1 (folds) | kappa (folds) | pooled MF1 | pooled N1-F1 "
-            "| MF1 - features (paired) | N1-F1 - features (paired) | wins |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| model | MF1 (folds) | N1-F1 (folds) | kappa (folds) | pooled MF1 | pooled N1-F1 |"
+            + paired_heads,
+            "|---|---|---|---|---|---|" + "---|---|---|" * len(references),
         ]
         for model in models:
             mine = [r for r in rows if r["model"] == model]
@@ -387,30 +388,37 @@ def table(args, cache=None):
                     report = sleep_report(y[index], labels)
                     per_seed.append((report.macro_f1, report.n1_f1))
                 pooled = tuple(f"{np.mean([p[k] for p in per_seed]):.3f}" for k in (0, 1))
-            paired = {"macro_f1": [], "n1_f1": []}
-            for r in mine:
-                reference = by.get(("features", r["seed"], r["fold"]))
-                if reference is not None and model != "features":
-                    for key in paired:
-                        paired[key].append(r[key] - reference[key])
             cells = []
-            for key in paired:
-                values = np.array(paired[key])
-                cells.append(
-                    f"{values.mean():+.3f} ± {values.std(ddof=1):.3f}" if len(values) > 1 else "-"
-                )
-            wins = (
-                f"{int(np.sum(np.array(paired['macro_f1']) > 0))}/{len(paired['macro_f1'])}"
-                if paired["macro_f1"]
-                else "-"
-            )
+            for ref in references:
+                cells += _paired_cells(mine, by, ref) if model != ref else ["-", "-", "-"]
             lines.append(
                 f"| {model} | {spread('macro_f1')} | {spread('n1_f1')} | {spread('kappa')} | "
-                f"{pooled[0]} | {pooled[1]} | {cells[0]} | {cells[1]} | {wins} |"
+                f"{pooled[0]} | {pooled[1]} | " + " | ".join(cells) + " |"
             )
     text = "\n".join(lines)
     print(text)
     return text
+
+
+def _paired_cells(mine, by, reference):
+    """Mean +- sd of the per-fold differences against ``reference``, and the folds won.
+
+    A seed of the model is paired with the same seed of the reference, or with its seed 0
+    (the feature model, YASA and a starting point as it is have one seed)."""
+    paired = {"macro_f1": [], "n1_f1": []}
+    for r in mine:
+        other = by.get((reference, r["seed"], r["fold"])) or by.get((reference, 0, r["fold"]))
+        if other is not None:
+            for key in paired:
+                paired[key].append(r[key] - other[key])
+    cells = []
+    for key in paired:
+        values = np.array(paired[key])
+        shown = f"{values.mean():+.3f} ± {values.std(ddof=1):.3f}" if len(values) > 1 else "-"
+        cells.append(shown)
+    won = np.array(paired["macro_f1"])
+    cells.append(f"{int(np.sum(won > 0))}/{len(won)}" if len(won) else "-")
+    return cells
 
 
 def figure(args):
@@ -466,10 +474,19 @@ def main(argv=None):
     runner.add_argument("--models", default="features,yasa,lite")
     runner.add_argument("--seeds", type=int, nargs="+", default=[0])
     runner.add_argument("--out", required=True)
-    runner.add_argument("--pretrained", help="starting point of the lite_finetune* models")
+    runner.add_argument(
+        "--pretrained",
+        default="lite-simulated",
+        help="starting point of the lite models that start from one (default: the shipped one)",
+    )
     tables = commands.add_parser("table", help="print the tables of the results")
     tables.add_argument("--out", required=True)
     tables.add_argument("--cache")
+    tables.add_argument(
+        "--against",
+        default="features",
+        help="reference models of the paired columns, comma-separated (default features)",
+    )
     figures = commands.add_parser("figure", help="plot per-fold macro-F1 against the features'")
     figures.add_argument("--out", required=True)
     figures.add_argument("--figure", required=True, help="image file to write")

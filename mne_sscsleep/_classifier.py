@@ -8,6 +8,8 @@ augmentation and loss -> probabilities over the stages the model knows -> the us
 from __future__ import annotations
 
 import copy
+import functools
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -35,6 +37,7 @@ from .io import read_model, write_model
 from .metrics import StageScorer, macro_f1_score, n1_f1_score, stage_accuracy_score
 from .nn import CONTEXT_MODELS, AdaptiveLoss, ContextNet, stage_softmax
 from .training import (
+    STARTING_POINTS,
     DistributedSync,
     EarlyStopping,
     EpochLoader,
@@ -51,6 +54,7 @@ from .training import (
     print_line,
     process_group,
     resolve_dataset,
+    starting_point,
     validation_note,
 )
 
@@ -144,7 +148,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         resample=False,
         on_flat="raise",
         scaling="recording",
-        pretrained=None,
+        pretrained="auto",
         patience="auto",
         context="auto",
         context_model="gru",
@@ -248,7 +252,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
         elif prefix == "criterion" and self.criterion is AdaptiveLoss:
             params = {**preset.criterion_params, **params}
         elif prefix == "optimizer" and self.lr is None:
-            params.setdefault("lr", preset.lr)
+            finetune = preset.finetune_lr if getattr(self, "pretrained_", None) else None
+            params.setdefault("lr", finetune or preset.lr)
         elif prefix in ("iterator_train", "iterator_valid"):
             params = _loader_params(self, prefix, params)
         return params
@@ -258,11 +263,7 @@ class SSCSleepClassifier(NeuralNetClassifier):
         if self.random_state is not None:
             torch.manual_seed(_seed(self.random_state, _SEED_WEIGHTS))
         self.module_ = _build_network(self)
-        if self.pretrained is not None:
-            model, name = _read_pretrained(self.pretrained)
-            self.pretrained_ = load_pretrained(
-                self.module_, model, name=name, sfreq=self.sfreq, context=self._context()
-            )
+        self.pretrained_ = _start_from_pretrained(self)
         preset = self._preset()
         augmentation = preset.augmentation if self.augmentation == "auto" else self.augmentation
         if augmentation is not None:
@@ -410,8 +411,8 @@ class SSCSleepClassifier(NeuralNetClassifier):
             dataset = _training_data(self, X, y, recording, encoder=encoder, classes=classes)
         # fit() comes through here too (skorch's fit calls partial_fit), after a fresh start.
         self.training_data_ = training_record(dataset, getattr(self, "training_data_", None))
-        if self.pretrained is not None:
-            self.training_data_["pretrained"] = str(self.pretrained)
+        if getattr(self, "pretrained_", None):
+            self.training_data_["pretrained"] = self.pretrained_["source"]
         # What the weights being trained fit (check_is_fitted compares them).
         self.fitted_params_ = _network_params(self.get_params(deep=False))
         return super().partial_fit(dataset, dataset.y, **fit_params)
@@ -777,7 +778,7 @@ def _model_payload(clf):
 def _restore(cls, model, *, fname, device):
     """A fitted ``cls`` from a model file's validated content (:func:`io.read_model`)."""
     try:
-        clf = cls(**model.params, device=device)
+        clf = cls(**model.params, pretrained=None, device=device)  # its weights are its own
         clf.label_encoder_ = StageEncoder.from_fitted(
             model.classes, model.stages, model.class_counts, model.stage_map
         )
@@ -884,15 +885,47 @@ def _warn_if_other_channel(trained_on, dataset):
         )
 
 
+def _start_from_pretrained(clf):
+    """Load the starting point of ``pretrained=`` into the fresh network; what was loaded."""
+    pretrained = clf.pretrained
+    if pretrained == "auto":
+        # The preset's own starting point, for the preset's own network only.
+        pretrained = clf._preset().pretrained
+        tuned = [name for name in clf.get_params(deep=False) if name.startswith("module__")]
+        if pretrained is None or clf.module is not None or tuned:
+            return None
+        if _shipped(pretrained).sfreq != clf.sfreq:
+            return None
+    if pretrained is None:
+        return None
+    model, name = _read_pretrained(pretrained)
+    return load_pretrained(clf.module_, model, name=name, sfreq=clf.sfreq, context=clf._context())
+
+
+@functools.cache
+def _shipped(name):
+    """A starting point that ships with the package, read and validated once per process."""
+    return read_model(starting_point(name))
+
+
 def _read_pretrained(pretrained):
-    """The model file of ``pretrained=`` and its name."""
+    """The model file of ``pretrained=`` (a path or a shipped starting point) and its name."""
+    if isinstance(pretrained, str) and pretrained in STARTING_POINTS:
+        return _shipped(pretrained), pretrained
+    if not isinstance(pretrained, (str, os.PathLike)):
+        raise TypeError(
+            f"pretrained must be 'auto', None, the name of a shipped starting point "
+            f"({', '.join(map(repr, STARTING_POINTS))}) or the path of a model file, got "
+            f"{type(pretrained).__name__}."
+        )
     path = Path(pretrained).expanduser()
     if not path.is_file():
         raise FileNotFoundError(
             f"pretrained={str(pretrained)!r} is not a file; give the path of a model file saved "
-            "by SSCSleepClassifier.save."
+            f"by SSCSleepClassifier.save, or the name of a shipped starting point "
+            f"({', '.join(map(repr, STARTING_POINTS))})."
         )
-    return read_model(path), path.name
+    return read_model(path), str(pretrained)
 
 
 def _loader_params(clf, prefix, params):

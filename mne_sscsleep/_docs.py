@@ -150,7 +150,8 @@ optimizer : type of torch.optim.Optimizer | None
 
 docdict["clf_lr"] = """
 lr : float | None
-    Learning rate (None: the preset's, 1e-3 for ``'paper'`` and 2e-3 for ``'lite'``).
+    Learning rate (None: the preset's, 1e-3 for ``'paper'`` and 2e-3 for ``'lite'``, or
+    5e-4 for ``'lite'`` when training starts from a pretrained network).
 """
 
 docdict["clf_max_epochs"] = """
@@ -246,11 +247,17 @@ scaling : ``'recording'`` | ``'spectrum'`` | None
 """
 
 docdict["clf_pretrained"] = """
-pretrained : None | str | pathlib.Path
+pretrained : ``'auto'`` | None | str | pathlib.Path
     Fine-tuning: start training from the network of a model file (one trained elsewhere,
-    with the same preset and ``module__*`` settings) instead of random weights. A
-    single-epoch model fills the per-epoch network of a ``context`` model, whose sequence
-    model starts fresh. Recorded in ``training_data_``, not stored as a parameter.
+    with the same preset and ``module__*`` settings) instead of random weights, or from a
+    starting point that ships with the package, by name (``'lite-simulated'``, see
+    :func:`~mne_sscsleep.training.starting_point`). With another ``context`` than the
+    starting point's, only its per-epoch network carries over (a sequence model starts
+    fresh). ``'auto'``: the preset's starting point, for the preset's own network at its
+    rate (no ``module`` and no ``module__*`` parameters): ``'lite'`` starts from
+    ``'lite-simulated'`` (a lite network trained on 120 varied simulated nights, simulated
+    data only), ``'paper'`` from random weights. None: random weights. Recorded in
+    ``training_data_``, not stored as a parameter; see the user guide for what it gains.
 """
 
 docdict["clf_patience"] = """

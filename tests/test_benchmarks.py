@@ -145,3 +145,52 @@ def test_n1_signal_script_compares_both_settings_on_the_same_folds(monkeypatch, 
     for on, runs in results.items():
         mean = np.mean([run["macro_f1"] for run in runs])
         assert f"{mean:.3f} ±" in out.split(f"\n{on}")[1].splitlines()[0]
+
+
+@pytest.fixture
+def generalise(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    return runpy.run_path(str(BENCHMARKS / "generalise.py"))
+
+
+def _protocol_data(n_people, labs):
+    """Labels of a protocol's data: each person a night in each lab, 4 epochs a night."""
+    person = np.repeat(np.arange(n_people), 4 * len(labs))
+    lab = np.tile(np.repeat(labs, 4), n_people)
+    return {"person": person, "lab": lab}
+
+
+def test_generalisation_folds_never_test_on_a_training_person_or_lab(generalise):
+    folds = generalise["folds"]
+    for protocol, data in (
+        ("whole", _protocol_data(10, ["frontal100"])),
+        ("small", _protocol_data(8, ["central128"])),
+        ("shift", _protocol_data(10, ["frontal100", "central256", "occipital128"])),
+    ):
+        names = []
+        for name, train, test in folds(protocol, data):
+            names.append(name)
+            assert not set(data["person"][train]) & set(data["person"][test]), (protocol, name)
+            if protocol == "shift":
+                assert set(data["lab"][train]) == {"frontal100"}
+                assert len(set(data["lab"][test])) == 1 and "frontal100" not in data["lab"][test]
+        assert len(names) == {"whole": 5, "small": 8, "shift": 4}[protocol]
+
+
+def test_generalisation_table_pairs_each_model_by_fold(generalise, tmp_path):
+    rows = []
+    for fold, (features, lite, scratch) in enumerate([(0.5, 0.7, 0.4), (0.6, 0.5, 0.5)]):
+        for model, score in (("features", features), ("lite", lite), ("lite_scratch", scratch)):
+            rows.append(
+                dict(model=model, seed=0, fold=f"f{fold}", macro_f1=score, n1_f1=score / 2,
+                     kappa=score, test=[], predicted=[])
+            )  # fmt: skip
+    (tmp_path / "small.jsonl").write_text("\n".join(json.dumps(row) for row in rows))
+    args = type("Args", (), {"out": tmp_path, "cache": None, "against": "features,lite_scratch"})
+    text = generalise["table"](args)
+    lite = next(line for line in text.splitlines() if line.startswith("| lite |"))
+    # Against the features: +0.2 and -0.1 (mean +0.05, one fold of two won); against the
+    # model from random weights: +0.3 and 0.0 (one won, a tie is no win).
+    assert "| 0.600 ± 0.141 |" in lite
+    assert "+0.050 ± 0.212 |" in lite and "+0.150 ± 0.212 |" in lite
+    assert lite.count("1/2") == 2

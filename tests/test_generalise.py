@@ -18,10 +18,12 @@ from mne_sscsleep.datasets import (
 from mne_sscsleep.io import read_model
 from mne_sscsleep.nn import SpectralFeatures, SSCSleepNetLite
 from mne_sscsleep.training import (
+    STARTING_POINTS,
     EarlyStopping,
     PairBatchSampler,
     RecordingSplit,
     chance_macro_f1,
+    starting_point,
 )
 
 
@@ -260,6 +262,107 @@ def test_a_pretrained_network_that_does_not_fit_is_named(elsewhere, tmp_path):
         SSCSleepClassifier(**TINY, sfreq=128.0, pretrained=path).initialize()
     with pytest.raises(FileNotFoundError, match="saved by SSCSleepClassifier.save"):
         SSCSleepClassifier(**TINY, pretrained=tmp_path / "none.sscsleep").initialize()
+
+
+def test_a_context_models_per_epoch_network_starts_a_single_epoch_one(tmp_path):
+    X, y, recording = _nights(3, gains=(1.0, 1.0, 1.0))
+    path = tmp_path / "context.sscsleep"
+    SSCSleepClassifier(**{**TINY, "context": 1}).fit(X, y, recording=recording).save(path)
+    stored = read_model(path).module_state
+    single = SSCSleepClassifier(**TINY, pretrained=path).initialize()
+    for name, tensor in single.module_.state_dict().items():
+        torch.testing.assert_close(tensor, stored[f"epoch_network.{name}"])
+    wider = SSCSleepClassifier(**{**TINY, "context": 2}, pretrained=path).initialize()
+    for name, tensor in wider.module_.epoch_network.state_dict().items():
+        torch.testing.assert_close(tensor, stored[f"epoch_network.{name}"])
+
+
+# ---- the starting point that ships with the package ------------------------------------------
+SHIPPED = read_model(starting_point("lite-simulated"))
+
+
+def test_the_shipped_starting_point_saw_simulated_nights_only():
+    assert set(STARTING_POINTS) == {"lite-simulated"}
+    assert SHIPPED.params["preset"] == "lite" and SHIPPED.params["context"] == 2
+    assert SHIPPED.sfreq == 100.0 and SHIPPED.stages == ("W", "N1", "N2", "N3", "R")
+    assert SHIPPED.training_data["simulated"] is True
+    assert "benchmarks/pretrain.py" in SHIPPED.training_data["source"]
+    # Trained from random weights on the simulator's own hypnograms: thousands of epochs of
+    # every stage, many nights.
+    assert SHIPPED.training_data["n_recordings"] >= 100 and min(SHIPPED.class_counts) > 1000
+    with pytest.raises(ValueError, match="No starting point named 'paper-real'"):
+        starting_point("paper-real")
+
+
+def _same_weights(module, state):
+    own = module.state_dict()
+    return own.keys() == state.keys() and all(torch.equal(own[k], state[k]) for k in state)
+
+
+def test_the_lite_preset_fine_tunes_the_shipped_starting_point_by_default(sim_nights):
+    epochs, y, groups = sim_nights
+    assert SSCSleepClassifier().get_params()["pretrained"] == "auto"
+    lite = SSCSleepClassifier(
+        preset="lite", max_epochs=1, iterator_train__min_batches=None, random_state=0, verbose=0
+    )
+    lite.initialize()
+    assert _same_weights(lite.module_, SHIPPED.module_state)
+    assert lite.optimizer_.param_groups[0]["lr"] == pytest.approx(5e-4)  # a quarter
+    keep = np.flatnonzero(groups == 0)[:120]
+    lite.fit(epochs[keep], y[keep])
+    assert lite.training_data_["pretrained"] == "lite-simulated"
+    assert lite.training_data_["simulated"] is True  # the data of this fit (simulated here)
+    # Single-epoch: the starting point's per-epoch network.
+    single = SSCSleepClassifier(preset="lite", context=0, verbose=0).initialize()
+    per_epoch = {
+        k[len("epoch_network.") :]: v
+        for k, v in SHIPPED.module_state.items()
+        if k.startswith("epoch_network.")
+    }
+    assert _same_weights(single.module_, per_epoch)
+    # Named explicitly, the same start.
+    named = SSCSleepClassifier(preset="lite", pretrained="lite-simulated", verbose=0)
+    assert _same_weights(named.initialize().module_, SHIPPED.module_state)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(preset="lite", pretrained=None),
+        dict(preset="lite", module__embedding_dim=8),  # another network than the start's
+        dict(preset="lite", sfreq=128.0),  # another rate
+        dict(preset="paper"),  # no starting point
+    ],
+)
+def test_auto_starts_from_random_weights_where_the_starting_point_does_not_fit(params):
+    clf = SSCSleepClassifier(**params, random_state=0, verbose=0).initialize()
+    assert clf.pretrained_ is None
+    assert clf.optimizer_.param_groups[0]["lr"] == (2e-3 if params["preset"] == "lite" else 1e-3)
+    assert not any(
+        name in SHIPPED.module_state and torch.equal(tensor, SHIPPED.module_state[name])
+        for name, tensor in clf.module_.state_dict().items()
+        if tensor.dtype.is_floating_point and tensor.numel() > 1
+    )
+
+
+def test_a_named_starting_point_that_does_not_fit_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="does not fit this classifier's network"):
+        SSCSleepClassifier(**TINY, pretrained="lite-simulated").initialize()
+    with pytest.raises(FileNotFoundError, match="'lite-simulated'"):
+        SSCSleepClassifier(**TINY, pretrained="lite_simulated").initialize()
+    with pytest.raises(TypeError, match="pretrained must be 'auto', None"):
+        SSCSleepClassifier(**TINY, pretrained=3).initialize()
+
+
+def test_a_loaded_model_keeps_its_own_weights(sim_nights, tmp_path):
+    epochs, y, groups = sim_nights
+    keep = np.flatnonzero(groups == 0)[:120]
+    clf = SSCSleepClassifier(preset="lite", context=0, max_epochs=1, random_state=0, verbose=0)
+    path = clf.fit(epochs[keep], y[keep]).save(tmp_path / "mine.sscsleep")
+    loaded = SSCSleepClassifier.load(path)
+    assert loaded.get_params()["pretrained"] is None and loaded.pretrained_ is None
+    assert _same_weights(loaded.module_, clf.module_.state_dict())
+    assert not _same_weights(loaded.module_, SHIPPED.module_state)
 
 
 # ---- spectral features --------------------------------------------------------------------------

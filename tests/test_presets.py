@@ -56,7 +56,11 @@ def test_the_lite_preset_fills_the_lite_defaults():
     # The lite network, read with two neighbouring epochs on each side (context='auto').
     assert type(clf.module_.epoch_network) is SSCSleepNetLite and clf.module_.context == 2
     assert type(clf.optimizer_) is torch.optim.AdamW
-    assert clf.optimizer_.param_groups[0]["lr"] == 2e-3
+    # It fine-tunes the shipped starting point at a quarter of the rate from random weights.
+    assert clf.pretrained_["source"] == "lite-simulated"
+    assert clf.optimizer_.param_groups[0]["lr"] == 5e-4
+    scratch = SSCSleepClassifier(preset="lite", pretrained=None).initialize()
+    assert scratch.optimizer_.param_groups[0]["lr"] == 2e-3
     criterion = clf.criterion_
     assert (criterion.lam, criterion.alpha, criterion.class_weight) == (0.5, 1.0, "sqrt")
     assert criterion.focal_class_weight and criterion.contrastive_normalize

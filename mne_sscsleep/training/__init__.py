@@ -16,7 +16,7 @@ from ._callbacks import (
 )
 from ._checkpoints import VersionedCheckpoint, fit_resumable, latest_checkpoint
 from ._distributed import DistributedSync, check_device, is_main_process, process_group
-from ._finetune import check_state_shapes, load_pretrained
+from ._finetune import STARTING_POINTS, check_state_shapes, load_pretrained, starting_point
 from ._loaders import EpochLoader, PairLoader, resolve_dataset
 from ._presets import PRESETS, Preset, get_preset
 from ._sampling import PairBatchSampler, SequentialBatchSampler, sample_pairs
@@ -41,6 +41,7 @@ __all__ = [
     "Preset",
     "RecordingSplit",
     "SequentialBatchSampler",
+    "STARTING_POINTS",
     "VersionedCheckpoint",
     "MIN_TRAINING_EPOCHS",
     "chance_macro_f1",
@@ -57,5 +58,6 @@ __all__ = [
     "process_group",
     "resolve_dataset",
     "sample_pairs",
+    "starting_point",
     "validation_note",
 ]

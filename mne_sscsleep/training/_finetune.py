@@ -4,12 +4,47 @@
 weights of the model file's network into it before the first pass: a user with a model trained
 on another lab's nights and one or two scored nights of their own adapts it rather than
 training from random weights. A single-epoch model can start the per-epoch network of a
-``context`` model, whose sequence model then starts fresh.
+``context`` model, whose sequence model then starts fresh, and a context model's per-epoch
+network starts a single-epoch one.
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
+from pathlib import Path
+
 import torch
+
+#: Starting points that ship with the package (``pretrained=NAME``): name -> file in
+#: ``mne_sscsleep/data/``, trained by ``benchmarks/pretrain.py`` on simulated nights only.
+STARTING_POINTS = {"lite-simulated": "lite_simulated.sscsleep"}
+
+
+def starting_point(name):
+    """The model file of a starting point that ships with the package.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`STARTING_POINTS` (``'lite-simulated'``).
+
+    Returns
+    -------
+    fname : pathlib.Path
+        The model file, to fine-tune from (``pretrained=name`` does this) or to load and use
+        as it is (:meth:`mne_sscsleep.SSCSleepClassifier.load`).
+
+    Examples
+    --------
+    >>> starting_point("lite-simulated").name
+    'lite_simulated.sscsleep'
+    """
+    if name not in STARTING_POINTS:
+        raise ValueError(
+            f"No starting point named {name!r} ships with mne-sscsleep; the names are "
+            f"{', '.join(map(repr, STARTING_POINTS))}, or give the path of a model file."
+        )
+    return Path(str(files("mne_sscsleep").joinpath("data", STARTING_POINTS[name])))
 
 
 def load_pretrained(network, model, *, name, sfreq, context):
@@ -26,8 +61,9 @@ def load_pretrained(network, model, *, name, sfreq, context):
     sfreq : float
         The classifier's rate, which the pretrained network's input length must match.
     context : int
-        The classifier's context: a single-epoch starting point fills the per-epoch network
-        of a context model, whose sequence model then starts fresh.
+        The classifier's context. With another context than the starting point's, only the
+        per-epoch network carries over (into a single-epoch network, or into the per-epoch
+        network of a context model, whose sequence model then starts fresh).
 
     Returns
     -------
@@ -52,18 +88,18 @@ def load_pretrained(network, model, *, name, sfreq, context):
             f"at {sfreq:g} Hz; use sfreq={model.sfreq:g} or another starting point."
         )
     stored_context = int(model.params.get("context", 0) or 0)
-    if stored_context == context:
-        target = network
-    elif stored_context == 0 and hasattr(network, "epoch_network"):
-        target = network.epoch_network
-    else:
-        raise ValueError(
-            f"The pretrained network {name} has context={stored_context}; it can start a "
-            f"classifier with context={stored_context} or, as its per-epoch network, any "
-            f"context, but this one has context={context}."
-        )
+    state = model.module_state
+    target = network
+    if stored_context != context:
+        # Only the per-epoch network carries over; a sequence model of another width
+        # starts fresh.
+        if stored_context:
+            prefix = "epoch_network."
+            state = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+        if context:
+            target = network.epoch_network
     try:
-        target.load_state_dict(model.module_state)
+        target.load_state_dict(state)
     except RuntimeError as error:
         shown = str(error).splitlines()[1:2] or [str(error)[:200]]
         raise ValueError(

@@ -43,6 +43,12 @@ class Preset:
         optimiser steps of a pass, so that a few hundred epochs still get enough updates.
     callbacks : dict
         Named callback factories added to the classifier's defaults (None: absent).
+    pretrained : str | None
+        The starting point of ``pretrained='auto'`` (a name of
+        :data:`~mne_sscsleep.training.STARTING_POINTS`), None to start from random weights.
+    finetune_lr : float | None
+        The learning rate when training starts from a pretrained network (``lr=None``);
+        None: ``lr``.
 
     Examples
     --------
@@ -60,6 +66,8 @@ class Preset:
     context: int = 0
     min_batches: int | None = None
     callbacks: dict = field(default_factory=dict)
+    pretrained: str | None = None
+    finetune_lr: float | None = None
 
 
 PRESETS = {
@@ -105,6 +113,11 @@ PRESETS = {
         # small sets only for this preset; the paper preset keeps one pass over the data).
         min_batches=50,
         callbacks={"n1_adaptation": N1Adaptation},
+        # Training starts from the network that benchmarks/pretrain.py trained on 120 varied
+        # simulated nights, at a quarter of the learning rate (benchmarks/generalise.py:
+        # docs/generalise.rst has the measurements).
+        pretrained="lite-simulated",
+        finetune_lr=5e-4,
     ),
 }
 
