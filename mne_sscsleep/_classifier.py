@@ -264,6 +264,11 @@ class SSCSleepClassifier(NeuralNetClassifier):
             torch.manual_seed(_seed(self.random_state, _SEED_WEIGHTS))
         self.module_ = _build_network(self)
         self.pretrained_ = _start_from_pretrained(self)
+        if self.pretrained_:
+            self._log(
+                f"Training starts from the network of {self.pretrained_['source']} "
+                "(pretrained=None starts from random weights)."
+            )
         preset = self._preset()
         augmentation = preset.augmentation if self.augmentation == "auto" else self.augmentation
         if augmentation is not None:

@@ -40,6 +40,7 @@ def _demo(args):
     clf = SSCSleepClassifier(
         preset=args.preset,
         context=args.context,
+        pretrained=args.pretrained,
         max_epochs=args.max_epochs,
         random_state=args.seed,
         device=args.device,
@@ -125,6 +126,7 @@ def _settings(args):
         "seed": args.seed,
         "preset": args.preset,
         "context": args.context,
+        "pretrained": None if args.pretrained is None else str(args.pretrained),
     }
 
 
@@ -147,6 +149,7 @@ def _train(args):
     clf = SSCSleepClassifier(
         preset=args.preset,
         context=args.context,
+        pretrained=args.pretrained,
         max_epochs=args.max_epochs,
         sfreq=args.sfreq,
         random_state=args.seed,
@@ -566,6 +569,10 @@ def _probability(value):
     return number
 
 
+def _pretrained(value):
+    return None if value.lower() == "none" else value
+
+
 def _stage_map(value):
     """``0=W,1=N1,...`` -> ``{0: 'W', 1: 'N1', ...}`` (integer codes of stage files)."""
     from ._stages import stage_index
@@ -609,6 +616,15 @@ def _add_training_arguments(parser, *, max_epochs, preset, preset_help):
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--preset", choices=("lite", "paper"), default=preset, help=preset_help)
     _add_context_argument(parser)
+    parser.add_argument(
+        "--pretrained",
+        type=_pretrained,
+        default="auto",
+        help="start training from a model file, a shipped starting point ('lite-simulated'), "
+        "or 'none' for random weights (default auto: the lite preset fine-tunes "
+        "'lite-simulated', a lite network trained on simulated nights; the paper preset "
+        "starts from random weights)",
+    )
 
 
 def _add_device_argument(parser):
