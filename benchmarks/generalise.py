@@ -257,6 +257,29 @@ def _starting_point():
     return starting_point(path) if path in STARTING_POINTS else path
 
 
+#: The corpus of benchmarks/pretrain.py (``run --corpus FILE``), for ``features_corpus``.
+CORPUS = {"path": None}
+
+
+def _corpus_features():
+    """YASA-style features of the pretraining corpus and its labels (computed once, cached)."""
+    from yasa_features import yasa_features
+
+    from mne_sscsleep._check import atomic_write
+
+    if CORPUS["path"] is None:
+        raise SystemExit("features_corpus needs run --corpus CORPUS.npz (benchmarks/pretrain.py)")
+    cached = Path(CORPUS["path"]).with_suffix(".features.npz")
+    if not cached.exists():
+        with np.load(CORPUS["path"]) as corpus:
+            X, y, recording = corpus["X"], corpus["y"], corpus["recording"]
+        features = yasa_features(X, 100.0, recording)
+        with atomic_write(cached) as tmp:
+            np.savez(tmp, features=features, y=y)
+    with np.load(cached, allow_pickle=False) as stored:
+        return stored["features"], stored["y"]
+
+
 def run_model(name, data, train, test, seed):
     """Predicted labels of ``test`` and the fit time."""
     X, y, recording = data["X"], data["y"], data["recording"]
@@ -267,6 +290,19 @@ def run_model(name, data, train, test, seed):
 
         model = HistGradientBoostingClassifier(random_state=seed)
         model.fit(yasa_features(X[train], 100.0, recording[train]), y[train])
+        fit_s = time.perf_counter() - start
+        return model.predict(yasa_features(X[test], 100.0, recording[test])), fit_s
+    if name == "features_corpus":
+        # The feature model given what the starting point saw: the corpus of
+        # benchmarks/pretrain.py beside the fold's training epochs (the fair control of
+        # pretraining: does the network gain, or the data?).
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from yasa_features import yasa_features
+
+        corpus_X, corpus_y = _corpus_features()
+        model = HistGradientBoostingClassifier(random_state=seed)
+        own = yasa_features(X[train], 100.0, recording[train])
+        model.fit(np.concatenate([corpus_X, own]), np.concatenate([corpus_y, y[train]]))
         fit_s = time.perf_counter() - start
         return model.predict(yasa_features(X[test], 100.0, recording[test])), fit_s
     if name == "yasa":
@@ -479,6 +515,9 @@ def main(argv=None):
         default="lite-simulated",
         help="starting point of the lite models that start from one (default: the shipped one)",
     )
+    runner.add_argument(
+        "--corpus", help="the .npz corpus of benchmarks/pretrain.py --cache (features_corpus)"
+    )
     tables = commands.add_parser("table", help="print the tables of the results")
     tables.add_argument("--out", required=True)
     tables.add_argument("--cache")
@@ -495,6 +534,7 @@ def main(argv=None):
         build(args.cache)
     elif args.command == "run":
         PRETRAINED["path"] = args.pretrained
+        CORPUS["path"] = args.corpus
         run(args)
     elif args.command == "figure":
         figure(args)
