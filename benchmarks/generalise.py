@@ -244,6 +244,16 @@ CONFIGS = {
         preset="lite", optimizer__param_groups=[("epoch_network.*", {"lr": 0.0})]
     ),
     "lite_spectrum_finetune": dict(preset="lite", scaling="spectrum"),
+    # The paper preset at a quarter of its widths (about 1/16 of its multiply-adds, for a CPU):
+    # its single-epoch network, its loss schedule, from random weights.
+    "paper_quarter": dict(
+        preset="paper",
+        module__se_widths=(16, 32, 64, 128),
+        module__cnn_filters=(16, 8, 32, 64),
+        module__lstm_units=32,
+        module__embedding_dim=32,
+        module__head_widths=(32, 16),
+    ),
 }
 #: The starting point of the ``lite_finetune*`` models and of ``pretrained`` (the starting point
 #: used as it is, not trained on the fold): the shipped one unless ``run --pretrained FILE``.
