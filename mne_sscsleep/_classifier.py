@@ -426,8 +426,6 @@ class SSCSleepClassifier(NeuralNetClassifier):
     def predict_proba(self, X, *, recording=None):  # noqa: D417 (fill_doc)
         """Stage probabilities of each epoch.
 
-        Parameters
-        ----------
         %(predict_X_recording)s
 
         Returns
@@ -448,8 +446,6 @@ class SSCSleepClassifier(NeuralNetClassifier):
     def predict(self, X, *, recording=None):  # noqa: D417 (fill_doc)
         """Stage of each epoch, as the user's labels.
 
-        Parameters
-        ----------
         %(predict_X_recording)s
 
         Returns

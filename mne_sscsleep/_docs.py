@@ -19,6 +19,14 @@ stage_map : dict | None
     :func:`mne_sscsleep.stage_indices`); integer codes need it.
 """
 
+# The parameters and the return of a score function; its docstring goes on with what the
+# score means, indented under it.
+docdict["score_params"] = (
+    "Parameters\n----------\n"
+    + docdict["y_true_pred"].strip("\n")
+    + "\n\nReturns\n-------\nscore : float"
+)
+
 docdict["ax_fig"] = """
 ax : matplotlib.axes.Axes | None
     Axes to draw in (a new figure when None).
@@ -30,6 +38,8 @@ fig : matplotlib.figure.Figure
 """
 
 docdict["fname_model"] = """
+Parameters
+----------
 fname : str | pathlib.Path
     A file written by :meth:`mne_sscsleep.SSCSleepClassifier.save`.
 """
@@ -44,6 +54,8 @@ history : list of dict
 """
 
 docdict["fname_ours"] = """
+Parameters
+----------
 fname : str | pathlib.Path
     An existing file.
 
@@ -93,6 +105,8 @@ recording : array-like, shape (n_epochs,) | None
 """
 
 docdict["predict_X_recording"] = """
+Parameters
+----------
 X : mne.Epochs | list of mne.Epochs | ndarray | EpochsDataset
     EEG epochs, as for :meth:`fit`.
 recording : array-like, shape (n_epochs,) | None

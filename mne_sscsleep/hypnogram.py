@@ -247,8 +247,6 @@ def is_hypnogram_file(fname):  # noqa: D417 (fill_doc)
     TSV/CSV/TXT files start with the header row ``onset, duration, stage, confidence, bad,
     reason, p_W, ...``; EDF files carry ``mne-sscsleep`` as the EDF+ equipment code.
 
-    Parameters
-    ----------
     %(fname_ours)s
         True for one of our hypnogram files, False for anything else (a recording, a
         scoring file, another program's output).

@@ -212,25 +212,26 @@ def _encode(value, field):
     name = _NAMES.get(id(value))
     if name is not None and field in COMPONENT_FIELDS:
         return {"__component__": name}
-    if isinstance(value, RecordingSplit) and field == "train_split":
-        if not isinstance(value.share, (int, float)) or not isinstance(
-            value.random_state, (int, type(None))
-        ):
-            raise _NotStorable(field)
+    if isinstance(value, (RecordingSplit, ValidSplit)) and field == "train_split":
+        return _encode_split(value, field)
+    raise _NotStorable(field)
+
+
+def _encode_split(split, field):
+    """A validation split's class name and arguments, when they are plain numbers."""
+    recording_wise = isinstance(split, RecordingSplit)
+    size = split.share if recording_wise else split.cv
+    if not isinstance(size, (int, float)) or not isinstance(split.random_state, (int, type(None))):
+        raise _NotStorable(field)
+    if recording_wise:
         return {
             "__component__": "RecordingSplit",
-            "args": [float(value.share), int(value.min_recordings), value.random_state],
+            "args": [float(size), int(split.min_recordings), split.random_state],
         }
-    if isinstance(value, ValidSplit) and field == "train_split":
-        if not isinstance(value.cv, (int, float)) or not isinstance(
-            value.random_state, (int, type(None))
-        ):
-            raise _NotStorable(field)
-        return {
-            "__component__": "ValidSplit",
-            "args": [value.cv, bool(value.stratified), value.random_state],
-        }
-    raise _NotStorable(field)
+    return {
+        "__component__": "ValidSplit",
+        "args": [size, bool(split.stratified), split.random_state],
+    }
 
 
 def _refuse(fname, message):
@@ -414,7 +415,7 @@ def write_model(  # noqa: D417 (fill_doc)
     Returns
     -------
     fname : pathlib.Path
-        The file written.
+        The model file, complete (it is written to a temporary file and renamed).
 
     Examples
     --------
@@ -481,8 +482,6 @@ def _is_runtime(name):
 def is_model_file(fname):  # noqa: D417 (fill_doc)
     """Whether a file is a model file of this package (its format's mark, not its validity).
 
-    Parameters
-    ----------
     %(fname_ours)s
         True when the file is a ``torch.save`` archive whose record names this package's model
         format; it may still be damaged (see :func:`read_model`).
@@ -703,8 +702,6 @@ def _is_plain(value):
 def read_model(fname):  # noqa: D417 (fill_doc)
     """Read and validate a model file, without building the model.
 
-    Parameters
-    ----------
     %(fname_model)s
 
     Returns
@@ -766,8 +763,6 @@ def model_info(fname):  # noqa: D417 (fill_doc)
 
     The file is fully validated (as by loading it) but no network is built.
 
-    Parameters
-    ----------
     %(fname_model)s
 
     Returns

@@ -66,13 +66,7 @@ def _indices(y_true, y_pred, stage_map=None):
 def macro_f1_score(y_true, y_pred, *, stage_map=None):  # noqa: D417 (fill_doc)
     """Macro-averaged F1 over the stages present in ``y_true`` or ``y_pred``.
 
-    Parameters
-    ----------
-    %(y_true_pred)s
-
-    Returns
-    -------
-    score : float
+    %(score_params)s
         The score, in [0, 1].
 
     Examples
@@ -88,13 +82,7 @@ def macro_f1_score(y_true, y_pred, *, stage_map=None):  # noqa: D417 (fill_doc)
 def n1_f1_score(y_true, y_pred, *, stage_map=None):  # noqa: D417 (fill_doc)
     """F1 score of stage N1, the stage automatic scorers miss most.
 
-    Parameters
-    ----------
-    %(y_true_pred)s
-
-    Returns
-    -------
-    score : float
+    %(score_params)s
         0.0 when N1 is neither present nor predicted.
 
     Examples
@@ -110,13 +98,7 @@ def n1_f1_score(y_true, y_pred, *, stage_map=None):  # noqa: D417 (fill_doc)
 def stage_accuracy_score(y_true, y_pred, *, stage_map=None):  # noqa: D417 (fill_doc)
     """Share of epochs given the right stage, whatever the label spelling.
 
-    Parameters
-    ----------
-    %(y_true_pred)s
-
-    Returns
-    -------
-    score : float
+    %(score_params)s
         Accuracy.
 
     Examples
@@ -149,13 +131,7 @@ def macro_gmean_score(y_true, y_pred, *, stage_map=None):  # noqa: D417 (fill_do
     The paper's headline figure (its abstract calls the macro G-means 89.6, 89.5 and 85.4
     "macro-F1"). Averaged over the stages present in ``y_true`` or ``y_pred``.
 
-    Parameters
-    ----------
-    %(y_true_pred)s
-
-    Returns
-    -------
-    score : float
+    %(score_params)s
         Macro G-mean, in [0, 1].
 
     Examples

@@ -411,8 +411,6 @@ def save_figure(fig, fname, *, overwrite=False, dpi=120):
 def is_figure_file(fname):  # noqa: D417 (fill_doc)
     """Whether a file is a figure this package wrote (PNG, PDF or SVG with its mark).
 
-    Parameters
-    ----------
     %(fname_ours)s
         True when the file's metadata name mne-sscsleep as its creator.
 

@@ -671,9 +671,9 @@ def simulate_sleep_epochs(
     sfreq : float
         Sampling rate in Hz.
     random_state : int | numpy.random.Generator | None
-        Seed or generator; the same seed gives the same data.
+        Seed or generator; the same seed gives the same subjects, nights and epochs.
     verbose : bool | str | int | None
-        MNE verbosity.
+        MNE verbosity of the epochs' construction (None: MNE's current level).
 
     Returns
     -------

@@ -204,8 +204,8 @@ class SSCSleepNetLite(EpochNetwork):
     --------
     >>> net = SSCSleepNetLite()
     >>> logits, z_se, z_lstm = net(20e-6 * torch.randn(4, 1, 3000))  # volts
-    >>> tuple(logits.shape), tuple(z_se.shape), tuple(z_lstm.shape)
-    ((4, 5), (4, 64), (4, 64))
+    >>> [tuple(out.shape) for out in (logits, z_se, z_lstm)]
+    [(4, 5), (4, 64), (4, 64)]
     """
 
     def __init__(

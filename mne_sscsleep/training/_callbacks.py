@@ -511,10 +511,6 @@ class LRPlateau(Callback):
         self.threshold = threshold
         self.min_lr = min_lr
 
-    def initialize(self):
-        self.initial_lrs_ = None
-        return self
-
     def on_train_begin(self, net, **kwargs):
         # The rate the optimiser was built with (not its current one: a checkpoint restores a
         # reduced rate), from which the replay starts.

@@ -127,8 +127,8 @@ def get_preset(name):
 
     Parameters
     ----------
-    name : str
-        ``'paper'`` or ``'lite'``.
+    name : {'paper', 'lite'}
+        The preset's name (:data:`PRESETS` holds them all).
 
     Returns
     -------
