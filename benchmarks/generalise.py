@@ -476,7 +476,8 @@ def figure(args):
 
     from mne_sscsleep.viz import save_figure
 
-    files = sorted(Path(args.out).glob("*.jsonl"))
+    order = ["whole", "small", "shift"]
+    files = sorted(Path(args.out).glob("*.jsonl"), key=lambda f: order.index(f.stem))
     names = sorted({json.loads(line)["model"] for f in files for line in f.open()} - {"features"})
     colours = dict(zip(names, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 3))
     fig, axes = plt.subplots(1, len(files), figsize=(4.2 * len(files), 4.0), squeeze=False)

@@ -357,7 +357,14 @@ def test_a_named_starting_point_that_does_not_fit_is_an_error(tmp_path):
 def test_a_loaded_model_keeps_its_own_weights(sim_nights, tmp_path):
     epochs, y, groups = sim_nights
     keep = np.flatnonzero(groups == 0)[:120]
-    clf = SSCSleepClassifier(preset="lite", context=0, max_epochs=1, random_state=0, verbose=0)
+    clf = SSCSleepClassifier(
+        preset="lite",
+        context=0,
+        iterator_train__min_batches=None,
+        max_epochs=1,
+        random_state=0,
+        verbose=0,
+    )
     path = clf.fit(epochs[keep], y[keep]).save(tmp_path / "mine.sscsleep")
     loaded = SSCSleepClassifier.load(path)
     assert loaded.get_params()["pretrained"] is None and loaded.pretrained_ is None
