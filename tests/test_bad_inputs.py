@@ -878,6 +878,7 @@ def _cli_outcome(argv, code, match, capsys):
     return "our message", err.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_cli_bad_input_gets_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "empty").mkdir()

@@ -6,12 +6,14 @@ import pytest
 from mne_sscsleep.cli import main
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end(capsys):
     assert main(["demo", "--subjects", "2", "--hours", "2.5", "--max-epochs", "1"]) == 0
     out = capsys.readouterr().out
     assert "Held-out night" in out and "macro-F1" in out and "Predicted hypnogram" in out
 
 
+@pytest.mark.slow
 def test_context_model_from_the_command_line(tmp_path, capsys):
     output = tmp_path / "context.sscsleep"
     args = ["train", "--simulate", "2", "--hours", "1.5", "--preset", "lite", "--context", "3"]
@@ -211,6 +213,7 @@ def test_an_interrupted_training_resumes_to_the_same_model(
     assert len(b.history) == 3
 
 
+@pytest.mark.slow
 def test_resume_refuses_other_settings_or_no_checkpoint(edf_folder, tmp_path, capsys):
     import torch
 

@@ -227,6 +227,7 @@ def test_long_arrays_without_recording_ids_warn():
         clf.get_dataset(X)
 
 
+@pytest.mark.slow
 def test_grid_search_over_context_with_group_kfold(nights):
     epochs, y, groups = nights
     search = GridSearchCV(

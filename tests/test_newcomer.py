@@ -85,6 +85,7 @@ def test_simulator_writes_sleep_edf_descriptions():
     assert "Sleep stage 3/4" not in descriptions
 
 
+@pytest.mark.slow
 def test_mne_tutorial_flow_runs_unchanged(psg_files):
     epochs_train = _tutorial_epochs(*psg_files[0])
     epochs_test = _tutorial_epochs(*psg_files[1])
@@ -121,6 +122,7 @@ def test_lazy_epochs_that_drop_epochs_say_how_to_take_y(psg_files):
         SSCSleepClassifier(**TINY).fit(epochs, y)
 
 
+@pytest.mark.slow
 def test_cross_validate_scores_event_codes_correctly(psg_files):
     epochs = mne.concatenate_epochs(
         [_tutorial_epochs(*files).load_data() for files in psg_files], verbose="error"
@@ -290,6 +292,7 @@ def test_cli_version_and_fast_help():
     assert result.stdout.startswith("mne-sscsleep ")
 
 
+@pytest.mark.slow
 def test_per_epoch_stage_files(tmp_path, capsys):
     folder = tmp_path / "lab"
     folder.mkdir()

@@ -118,6 +118,7 @@ def night(sim_nights):
     return epochs[keep].get_data().astype(np.float32), y[keep], groups[keep]
 
 
+@pytest.mark.slow
 def test_the_paper_preset_trains_saves_and_loads(sim_nights, tmp_path):
     epochs, y, groups = sim_nights
     keep = np.flatnonzero(groups < 2)

@@ -256,6 +256,7 @@ def test_two_processes_train_disjoint_shards_to_identical_weights(store, tmp_pat
 
 
 # ---- batch staging --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_stage_many_continues_past_a_bad_file_and_skips_what_is_done(
     edf_folder, model_file, tmp_path
 ):

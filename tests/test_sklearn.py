@@ -132,6 +132,7 @@ def test_pickle_and_joblib_round_trips(fitted, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_compiled_model_saves_plain_weights(fitted, tmp_path):
     # skorch's compile=True wraps module_ in torch.compile; files must not depend on it. The
     # "eager" backend exercises the wrapper without minutes of code generation.
