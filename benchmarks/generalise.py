@@ -365,7 +365,9 @@ def run(args):
             row = json.loads(line)
             done.add((row["model"], row["seed"], row["fold"]))
     for seed in args.seeds:
-        for fold, train, test in folds(args.protocol, data):
+        for number, (fold, train, test) in enumerate(folds(args.protocol, data)):
+            if args.folds is not None and number not in args.folds:
+                continue
             for name in args.models.split(","):
                 seed_used = 0 if name in ("yasa", "pretrained") else seed
                 if (name, seed_used, fold) in done:
@@ -521,6 +523,13 @@ def main(argv=None):
     runner.add_argument("--models", default="features,yasa,lite")
     runner.add_argument("--seeds", type=int, nargs="+", default=[0])
     runner.add_argument("--out", required=True)
+    runner.add_argument(
+        "--folds",
+        type=int,
+        nargs="+",
+        help="run only these folds, by their number from 0 (default: all); the others can be "
+        "run later into the same --out",
+    )
     runner.add_argument(
         "--pretrained",
         default="lite-simulated",
