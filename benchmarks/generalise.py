@@ -364,10 +364,16 @@ def run(args):
         for line in results.read_text().splitlines():
             row = json.loads(line)
             done.add((row["model"], row["seed"], row["fold"]))
+    chosen = list(folds(args.protocol, data))
+    if args.folds is not None:
+        unknown = sorted(set(args.folds) - set(range(len(chosen))))
+        if unknown:
+            raise SystemExit(
+                f"--folds {unknown}: protocol {args.protocol!r} has folds 0 to {len(chosen) - 1}."
+            )
+        chosen = [chosen[number] for number in sorted(set(args.folds))]
     for seed in args.seeds:
-        for number, (fold, train, test) in enumerate(folds(args.protocol, data)):
-            if args.folds is not None and number not in args.folds:
-                continue
+        for fold, train, test in chosen:
             for name in args.models.split(","):
                 seed_used = 0 if name in ("yasa", "pretrained") else seed
                 if (name, seed_used, fold) in done:
@@ -479,7 +485,8 @@ def figure(args):
     from mne_sscsleep.viz import save_figure
 
     order = ["whole", "small", "shift"]
-    files = sorted(Path(args.out).glob("*.jsonl"), key=lambda f: order.index(f.stem))
+    files = [Path(args.out) / f"{name}.jsonl" for name in order]
+    files = [f for f in files if f.exists()]
     names = sorted({json.loads(line)["model"] for f in files for line in f.open()} - {"features"})
     colours = dict(zip(names, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 3))
     fig, axes = plt.subplots(1, len(files), figsize=(4.2 * len(files), 4.0), squeeze=False)
