@@ -197,7 +197,12 @@ def run_ssc(params, data, y, groups, train, test, args, valid=None):
             ),
         }
     clf = SSCSleepClassifier(
-        max_epochs=args.max_epochs, random_state=args.seed, verbose=0, device=args.device, **params
+        max_epochs=args.max_epochs,
+        batch_size=args.batch_size,
+        random_state=args.seed,
+        verbose=0,
+        device=args.device,
+        **params,
     )
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -414,6 +419,9 @@ def build_parser():
         "--valid-subjects", type=int, default=100, help="validation subjects of the holdout"
     )
     parser.add_argument("--max-epochs", type=int, default=20)
+    parser.add_argument(
+        "--batch-size", type=int, default=64, help="pairs per training batch of the networks"
+    )
     parser.add_argument(
         "--paper-width", type=float, default=1.0, help="scale of the paper network's channels"
     )

@@ -28,10 +28,11 @@ from mne_sscsleep.datasets import simulate_sleep_epochs
 from mne_sscsleep.metrics import sleep_report
 
 
-def run(on, data, y, train, test, seed, max_epochs):
+def run(on, data, y, train, test, seed, args):
     clf = SSCSleepClassifier(
         preset="lite",  # the N1 adaptation is the lite preset's
-        max_epochs=max_epochs,
+        max_epochs=args.max_epochs,
+        batch_size=args.batch_size,
         patience=4,
         random_state=seed,
         verbose=0,
@@ -57,6 +58,7 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=3, help="subject-wise folds")
     parser.add_argument("--seeds", type=int, default=3, help="training seeds per fold")
     parser.add_argument("--max-epochs", type=int, default=12)
+    parser.add_argument("--batch-size", type=int, default=64, help="pairs per training batch")
     args = parser.parse_args(argv)
     epochs, y, groups = simulate_sleep_epochs(
         args.nights, hours=args.hours, random_state=0, verbose="error"
@@ -67,7 +69,7 @@ def main(argv=None):
     for train, test in GroupKFold(args.folds).split(data, y, groups):
         for seed in range(args.seeds):
             for on in results:  # interleaved: both settings see the same folds and seeds
-                results[on].append(run(on, data, y, train, test, seed, args.max_epochs))
+                results[on].append(run(on, data, y, train, test, seed, args))
     print(
         f"SIMULATED data: {args.nights} nights x {args.hours:g} h, {args.folds} subject-wise "
         f"folds x {args.seeds} seeds ({time.perf_counter() - start:.0f} s)"

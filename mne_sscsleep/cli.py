@@ -42,6 +42,7 @@ def _demo(args):
         context=args.context,
         pretrained=args.pretrained,
         max_epochs=args.max_epochs,
+        batch_size=args.batch_size,
         random_state=args.seed,
         device=args.device,
         verbose=1,
@@ -126,6 +127,7 @@ def _settings(args):
         "seed": args.seed,
         "preset": args.preset,
         "context": args.context,
+        "batch_size": args.batch_size,
         "pretrained": None if args.pretrained is None else str(args.pretrained),
     }
 
@@ -151,6 +153,7 @@ def _train(args):
         context=args.context,
         pretrained=args.pretrained,
         max_epochs=args.max_epochs,
+        batch_size=args.batch_size,
         sfreq=args.sfreq,
         random_state=args.seed,
         device=args.device,
@@ -611,6 +614,13 @@ def _add_training_arguments(parser, *, max_epochs, preset, preset_help):
         type=_at_least(1),
         default=max_epochs,
         help=f"training passes (default {max_epochs})",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_at_least(1),
+        default=64,
+        help="pairs of 30-s epochs per optimiser step (default 64); a pass still takes the "
+        "preset's fewest steps (50 for lite), so fewer pairs train faster on a small machine",
     )
     _add_device_argument(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

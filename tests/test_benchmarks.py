@@ -25,7 +25,8 @@ def test_benchmark_on_simulated_data(benchmark_module, tmp_path, capsys):
         ",yasa" if _has_yasa() else ""
     )
     argv = ["--dataset", "simulated", "--subjects", "3", "--hours", "2.5", "--folds", "3"]
-    argv += ["--max-epochs", "1", "--paper-width", "0.125", "--models", models]
+    argv += ["--max-epochs", "1", "--batch-size", "8", "--paper-width", "0.125"]
+    argv += ["--models", models]
     results = benchmark_module["main"]([*argv, "--out", str(tmp_path)])
     assert set(results) == set(models.split(","))
     for folds in results.values():
@@ -60,7 +61,8 @@ def test_benchmark_on_simulated_data(benchmark_module, tmp_path, capsys):
 @pytest.mark.slow
 def test_holdout_protocol_keeps_validation_subjects_apart(benchmark_module, tmp_path):
     argv = ["--dataset", "simulated", "--subjects", "6", "--hours", "2", "--protocol", "holdout"]
-    argv += ["--valid-subjects", "1", "--max-epochs", "1", "--models", "lite,features_gb"]
+    argv += ["--valid-subjects", "1", "--max-epochs", "1", "--batch-size", "8"]
+    argv += ["--models", "lite,features_gb"]
     args = benchmark_module["build_parser"]().parse_args(argv)
     args.folds = None
     _, y, groups = benchmark_module["load_dataset"](args)
@@ -137,6 +139,7 @@ def test_n1_signal_script_compares_both_settings_on_the_same_folds(monkeypatch, 
     script = runpy.run_path(str(BENCHMARKS / "n1_signal.py"))
     results = script["main"](
         ["--nights", "2", "--hours", "2", "--folds", "2", "--seeds", "1", "--max-epochs", "2"]
+        + ["--batch-size", "8"]
     )
     assert set(results) == {"valid", "train"}
     assert len(results["valid"]) == len(results["train"]) == 2

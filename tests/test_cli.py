@@ -8,7 +8,8 @@ from mne_sscsleep.cli import main
 
 @pytest.mark.slow
 def test_demo_runs_end_to_end(capsys):
-    assert main(["demo", "--subjects", "2", "--hours", "2.5", "--max-epochs", "1"]) == 0
+    args = ["demo", "--subjects", "2", "--hours", "2.5", "--max-epochs", "1", "--batch-size", "8"]
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert "Held-out night" in out and "macro-F1" in out and "Predicted hypnogram" in out
 
@@ -17,7 +18,7 @@ def test_demo_runs_end_to_end(capsys):
 def test_context_model_from_the_command_line(tmp_path, capsys):
     output = tmp_path / "context.sscsleep"
     args = ["train", "--simulate", "2", "--hours", "1.5", "--preset", "lite", "--context", "3"]
-    assert main([*args, "--max-epochs", "1", "-o", str(output)]) == 0
+    assert main([*args, "--max-epochs", "1", "--batch-size", "8", "-o", str(output)]) == 0
     assert main(["info", str(output)]) == 0
     assert "context:        3 epochs on each side (gru)" in capsys.readouterr().out
     with pytest.raises(SystemExit):
@@ -195,7 +196,7 @@ def test_an_interrupted_training_resumes_to_the_same_model(
     # Single-epoch, for the suite's time (the lite default, context 2, takes ~2 min here; it
     # resumes exactly too since the window gather is deterministic, checked by hand and in
     # test_context.py::test_a_seeded_context_fit_is_the_same_every_run).
-    args += ["--seed", "1", "--context", "0"]
+    args += ["--seed", "1", "--context", "0", "--batch-size", "8"]
     full, resumed = tmp_path / "full.sscsleep", tmp_path / "resumed.sscsleep"
     assert main([*args, "-o", str(full)]) == 0
     with monkeypatch.context() as patch:
@@ -223,13 +224,15 @@ def test_resume_refuses_other_settings_or_no_checkpoint(edf_folder, tmp_path, ca
     assert main(["train", "--simulate", "2", "--hours", "1", "--resume", "-o", output]) == 1
     assert "Nothing to resume" in capsys.readouterr().err
     base = ["train", "--simulate", "2", "--hours", "1", "--preset", "lite", "--max-epochs", "1"]
-    base += ["-o", output]
+    base += ["--batch-size", "8", "-o", output]
     assert main(base) == 0
     # The model file is ours: a rerun replaces it only when asked to.
     assert main(base) == 1
     assert "exists; pass overwrite=True (--overwrite" in capsys.readouterr().err
     assert main([*base, "--seed", "5", "--resume", "--overwrite"]) == 1
     assert "other settings (seed 0 -> 5)" in capsys.readouterr().err
+    assert main([*base, "--batch-size", "16", "--resume", "--overwrite"]) == 1
+    assert "other settings (batch_size 8 -> 16)" in capsys.readouterr().err
     # Resuming a finished training trains nothing more and writes the same model.
     before = SSCSleepClassifier.load(output)
     assert main([*base, "--resume", "--overwrite"]) == 0

@@ -124,7 +124,8 @@ def test_stage_many_killed_mid_write_resumes_to_the_same_hypnograms(tmp_path):
 
 def test_train_killed_mid_write_resumes_to_the_same_model(tmp_path):
     base = ["train", "--simulate", "2", "--hours", "1", "--preset", "lite", "--max-epochs", "2"]
-    base += ["--context", "0"]  # the single-epoch network: faster, the same files written
+    # The single-epoch network and small batches: faster, the same files written.
+    base += ["--context", "0", "--batch-size", "8"]
     reference = tmp_path / "reference"
     reference.mkdir()
     _, total = _run([*base, "-o", reference / "m.sscsleep"], reference, tmp_path)

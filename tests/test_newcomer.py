@@ -315,6 +315,7 @@ def test_per_epoch_stage_files(tmp_path, capsys):
     assert len(annotations) == len(stages) - 1 and 150.0 not in annotations.onset
     output = tmp_path / "model.sscsleep"
     args = ["train", "--data", str(folder), "--preset", "lite", "--max-epochs", "1"]
+    args += ["--batch-size", "8"]
     assert main([*args, "--trim-wake", "1000", "-o", str(output)]) == 0
     assert "2 recording(s)" in "\n".join(
         __import__("mne_sscsleep").io.format_model_info(model_info(output)).splitlines()
