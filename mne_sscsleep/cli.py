@@ -37,16 +37,7 @@ def _demo(args):
         f"epochs), at most {args.max_epochs} passes with early stopping ...",
         flush=True,
     )
-    clf = SSCSleepClassifier(
-        preset=args.preset,
-        context=args.context,
-        pretrained=args.pretrained,
-        max_epochs=args.max_epochs,
-        batch_size=args.batch_size,
-        random_state=args.seed,
-        device=args.device,
-        verbose=1,
-    )
+    clf = _classifier(args)
     start = time.perf_counter()
     clf.fit(epochs[train], y[train])
     fit_seconds = time.perf_counter() - start
@@ -133,7 +124,6 @@ def _settings(args):
 
 
 def _train(args):
-    from . import SSCSleepClassifier
     from ._check import check_output_file
     from .io import is_model_file
     from .metrics import sleep_report
@@ -148,17 +138,7 @@ def _train(args):
             f"--data {args.data!r} is not a folder; give the folder of EDF recordings."
         )
     folder = Path(args.checkpoint_dir or output.with_suffix(".checkpoints"))
-    clf = SSCSleepClassifier(
-        preset=args.preset,
-        context=args.context,
-        pretrained=args.pretrained,
-        max_epochs=args.max_epochs,
-        batch_size=args.batch_size,
-        sfreq=args.sfreq,
-        random_state=args.seed,
-        device=args.device,
-        verbose=1,
-    )
+    clf = _classifier(args, sfreq=args.sfreq)
     clf.check_device()
     epochs, y = _training_data(args)
     counts = ", ".join(f"{stage} {(y == stage).sum()}" for stage in STAGES)
@@ -604,6 +584,23 @@ def _add_stage_map_argument(parser):
         type=_stage_map,
         help="what integer codes in per-epoch stage files mean, e.g. 0=W,1=N1,2=N2,3=N3,4=R "
         "(codes are never guessed)",
+    )
+
+
+def _classifier(args, **params):
+    """The classifier that the training options of ``demo`` and ``train`` describe."""
+    from . import SSCSleepClassifier
+
+    return SSCSleepClassifier(
+        preset=args.preset,
+        context=args.context,
+        pretrained=args.pretrained,
+        max_epochs=args.max_epochs,
+        batch_size=args.batch_size,
+        random_state=args.seed,
+        device=args.device,
+        verbose=1,
+        **params,
     )
 
 
